@@ -1,0 +1,174 @@
+"""Run environment: device, seeds, run profile, Korean fonts and the provenance line.
+
+Every size an experiment in the chapter uses is defined once here, in :data:`PROFILES`.
+A page asks for ``get_profile()`` and reads its sizes from it, so the same notebook runs
+in minutes on a laptop CPU (``quick``) and at the original scale on a GPU (``full``).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILE_ENV = "DLDNA_PROFILE"
+CACHE_ENV = "DLDNA_CACHE_DIR"
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """CUDA when available, else CPU. ``prefer`` (e.g. ``"cpu"``) overrides the choice."""
+    if prefer is not None:
+        device = torch.device(prefer)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device={prefer!r} was requested but CUDA is not available; use 'cpu' or None")
+        return device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch (all devices); return a torch generator with that seed."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """All experiment sizes of the chapter. ``None`` for a subset means the whole split."""
+
+    name: str
+    # FashionMNIST (5.1, 5.2, 5.3, 5.5)
+    fmnist_train: int | None
+    fmnist_test: int | None
+    batch_size: int
+    pipeline_epochs: int
+    init_epochs: int
+    init_seeds: tuple[int, ...]
+    optim_epochs: int
+    optim_seeds: tuple[int, ...]
+    # CIFAR-100 (5.2)
+    cifar_train: int | None
+    cifar_test: int | None
+    cifar_epochs: int
+    # loss landscape (5.3, 5.4)
+    landscape_epochs: int
+    landscape_eval_samples: int
+    surface_points: int
+    hessian_samples: int
+    skip_depth: int
+    skip_epochs: int
+    # training dynamics (5.5)
+    dynamics_epochs: int
+    # exercises
+    exercise_epochs: int
+
+    def describe(self) -> str:
+        return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "name")
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        fmnist_train=6000, fmnist_test=2000, batch_size=128,
+        pipeline_epochs=3, init_epochs=4, init_seeds=(0,), optim_epochs=4, optim_seeds=(0,),
+        cifar_train=4000, cifar_test=1000, cifar_epochs=3,
+        landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
+        skip_depth=12, skip_epochs=3,
+        dynamics_epochs=6, exercise_epochs=3,
+    ),
+    "full": Profile(
+        name="full",
+        fmnist_train=None, fmnist_test=None, batch_size=128,
+        pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
+        cifar_train=None, cifar_test=None, cifar_epochs=40,
+        landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
+        skip_depth=20, skip_epochs=10,
+        dynamics_epochs=20, exercise_epochs=10,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The run profile: ``name``, else ``$DLDNA_PROFILE``, else ``full`` with CUDA and ``quick`` without."""
+    chosen = name or os.environ.get(PROFILE_ENV) or ("full" if torch.cuda.is_available() else "quick")
+    key = chosen.strip().lower()
+    if key not in PROFILES:
+        raise ValueError(
+            f"unknown run profile {chosen!r} (from {'argument' if name else PROFILE_ENV}); "
+            f"allowed: {', '.join(sorted(PROFILES))}"
+        )
+    return PROFILES[key]
+
+
+def cache_dir(*parts: str) -> Path:
+    """The cache folder (``$DLDNA_CACHE_DIR`` or ``~/.cache/dldna``), created on demand."""
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "dldna")
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- Korean fonts
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",  # Debian/Ubuntu fonts-nanum
+)
+
+
+def korean_font_file() -> Path:
+    """Path of a NanumGothic font file: koreanize-matplotlib's copy, else Debian's fonts-nanum."""
+    try:
+        import koreanize_matplotlib  # noqa: F401  (only its bundled font is used)
+
+        bundled = sorted(Path(koreanize_matplotlib.__file__).parent.rglob("NanumGothic*.ttf"))
+        regular = [p for p in bundled if p.stem == "NanumGothic"]
+        if regular or bundled:
+            return (regular or bundled)[0]
+    except ImportError:
+        pass
+    for candidate in _FONT_CANDIDATES:
+        if Path(candidate).exists():
+            return Path(candidate)
+    raise FileNotFoundError(
+        "no Korean font found: `pip install koreanize-matplotlib` (bundles NanumGothic) "
+        "or `apt-get install fonts-nanum`"
+    )
+
+
+def setup_korean_font() -> str:
+    """Make matplotlib draw Korean text (NanumGothic) with an intact minus sign; return the family."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    path = korean_font_file()
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    mpl.rcParams["font.family"] = [family, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = True
+    return family
+
+
+# ---------------------------------------------------------------- provenance
+def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ...], data_source: str) -> str:
+    """One line saying what produced a page's numbers and figures."""
+    seeds = ",".join(map(str, seed)) if isinstance(seed, tuple) else str(seed)
+    return (
+        f"실행 정보 | 프로파일: {profile.name} | 장치: {device.type} | 시드: {seeds} | "
+        f"torch {torch.__version__} | Python {platform.python_version()} | 데이터: {data_source}"
+    )
+
+
+def setup_page(seed: int = 0) -> tuple[Profile, torch.device]:
+    """The first lines of every chapter page: Korean fonts, profile, device and seeds.
+
+    The page prints :func:`provenance` once it knows its data source.
+    """
+    setup_korean_font()
+    seed_everything(seed)
+    return get_profile(), get_device()

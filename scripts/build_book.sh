@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Build the whole book into _build/html, executing every notebook; warnings are errors.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/scripts/setup_env.sh"
+cd "$ROOT"
+export MPLBACKEND=Agg
+start=$(date +%s)
+.venv/bin/jupyter-book build -W -n --keep-going . "$@"
+echo "[build] book built in $(( $(date +%s) - start )) s: $ROOT/_build/html/index.html"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Create .venv and install what is missing. Quick when nothing changed: the hash of the
+# requirement files is remembered in .venv/.installed and pip runs only when it differs.
+# Sourced by build_book.sh and run_tests.sh; safe to run on its own.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+
+# Optional system packages (Debian/Ubuntu with root only): the real FashionMNIST, a Korean
+# font and Chromium for the browser tests. Without them the book still works.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ -z "${DLDNA_NO_APT:-}" ]; then
+  want=()
+  for pkg in dataset-fashion-mnist fonts-nanum chromium; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || want+=("$pkg")
+  done
+  if [ "${#want[@]}" -gt 0 ]; then
+    echo "[setup] apt-get install ${want[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null) \
+      || echo "[setup] apt-get failed; continuing without ${want[*]}"
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+want_hash="$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+have_hash="$(cat .venv/.installed 2>/dev/null || true)"
+if [ "$want_hash" != "$have_hash" ]; then
+  echo "[setup] installing requirements into .venv (first time: several minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q --no-deps -e .
+  echo "$want_hash" > .venv/.installed
+fi
+# Vendored browser assets (MathJax, widget manager) for offline pages, if the script exists.
+if [ -f scripts/fetch_assets.sh ]; then
+  bash scripts/fetch_assets.sh
+fi
