@@ -1,0 +1,103 @@
+"""Regenerate the paired ``.ipynb`` of each MyST page and store its executed outputs.
+
+The ``.md`` files are the sources the book is built from. Their ``.ipynb`` twins are
+what Colab and Binder open and what nbval compares against, so they must hold the
+outputs of a plain nbclient execution (Jupyter Book's executed copies drop glue
+outputs). This script, for each page given (default: every notebook page in _toc.yml):
+
+1. rewrites the cell tagged ``colab-setup`` from the repository URL in ``_config.yml``;
+2. converts the page to ``.ipynb`` with jupytext;
+3. executes it with nbclient in the page's folder, quick profile, and saves the outputs.
+
+Usage: .venv/bin/python scripts/sync_notebooks.py [PAGE.md ...] [--no-execute]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SETUP_TAG = "colab-setup"
+
+
+def repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"].rstrip("/")
+
+
+def setup_cell_source(url: str) -> str:
+    """The first code cell of every page: in Colab only, install the helper package."""
+    return (
+        "# Colab에서 열었을 때만 도우미 패키지를 설치합니다 (로컬·Binder에서는 아무 일도 하지 않습니다).\n"
+        "import sys\n"
+        "if \"google.colab\" in sys.modules:\n"
+        f"    %pip install -q \"dldna_helpers @ git+{url}\"\n"
+    )
+
+
+def notebook_pages() -> list[Path]:
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    pages = [ROOT / f"{m}.md" for m in re.findall(r"file:\s*(\S+)", toc)]
+    root = re.search(r"root:\s*(\S+)", toc)
+    if root:
+        pages.insert(0, ROOT / f"{root.group(1)}.md")
+    return [p for p in pages if p.exists() and "kernelspec:" in p.read_text(encoding="utf-8")[:2000]]
+
+
+def update_setup_cell(md_path: Path, url: str) -> bool:
+    """Rewrite the tagged set-up cell in the .md source; True if the file changed."""
+    text = md_path.read_text(encoding="utf-8")
+    pattern = re.compile(r"(```\{code-cell\} ipython3\n:tags: \[" + SETUP_TAG + r"\]\n\n)(.*?)(```)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{md_path}: no code cell tagged [{SETUP_TAG}] (see CONTRIBUTING.md)")
+    new = pattern.sub(lambda m: m.group(1) + setup_cell_source(url) + m.group(3), text, count=1)
+    if new != text:
+        md_path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def sync(md_path: Path, execute: bool, timeout: int) -> None:
+    url = repository_url()
+    update_setup_cell(md_path, url)
+    nb = jupytext.read(md_path)
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
+    if execute:
+        env_backup = dict(os.environ)
+        os.environ.setdefault("DLDNA_PROFILE", "quick")
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        start = time.perf_counter()
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(md_path.parent)}}).execute()
+        finally:
+            os.environ.clear()
+            os.environ.update(env_backup)
+        print(f"{md_path.relative_to(ROOT)}: executed in {time.perf_counter() - start:.0f} s")
+    out = md_path.with_suffix(".ipynb")
+    nbformat.write(nb, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pages", nargs="*", type=Path)
+    parser.add_argument("--no-execute", action="store_true", help="convert only (no outputs)")
+    parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
+    args = parser.parse_args()
+    pages = [p.resolve() for p in args.pages] or notebook_pages()
+    for page in pages:
+        if page.suffix != ".md" or not page.exists():
+            sys.exit(f"not a MyST page: {page}")
+        sync(page, execute=not args.no_execute, timeout=args.timeout)
+
+
+if __name__ == "__main__":
+    main()
