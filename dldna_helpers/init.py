@@ -1,0 +1,262 @@
+"""Weight initializers of section 5.1 and the statistics the section compares them with.
+
+- :data:`INITIALIZERS`: key → in-place initializer of one weight tensor. Each one is the
+  formula of its paper written out (no call into ``torch.nn.init``), so the page can show it
+  and the tests can check it against ``torch.nn.init`` and the formula.
+- :func:`initialize`: apply one of them to every weight with two or more dimensions of a
+  model and zero its biases; 1-D parameters that are not biases (PReLU slopes,
+  normalization scales) keep their defaults.
+- :func:`matrix_statistics` / :func:`weight_statistics`: condition number, spectral norm
+  and effective rank (Roy & Vetterli's entropy form) of the 2-D weight matrices only.
+- :func:`activation_gradient_stats`: per linear layer, the std of its output, of the
+  gradient of the loss with respect to that output, and of its weight gradient, for one batch.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+Initializer = Callable[[torch.Tensor], torch.Tensor]
+
+
+def fans(weight: torch.Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel): inputs and outputs per unit."""
+    if weight.dim() < 2:
+        raise ValueError(f"fan-in/fan-out need a weight with >= 2 dims, got shape {tuple(weight.shape)}")
+    receptive = math.prod(weight.shape[2:])  # 1 for a linear layer, k*k for a conv kernel
+    return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+@torch.no_grad()
+def _normal_(weight: torch.Tensor, std: float) -> torch.Tensor:
+    return weight.normal_(0.0, std)
+
+
+def lecun_normal_(weight: torch.Tensor) -> torch.Tensor:
+    """LeCun et al. (1998): N(0, 1/fan_in), keeps the forward variance of a linear unit."""
+    fan_in, _ = fans(weight)
+    return _normal_(weight, math.sqrt(1.0 / fan_in))
+
+
+def xavier_normal_(weight: torch.Tensor) -> torch.Tensor:
+    """Glorot & Bengio (2010): N(0, 2/(fan_in + fan_out)), a compromise of forward and backward."""
+    fan_in, fan_out = fans(weight)
+    return _normal_(weight, math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def kaiming_normal_(weight: torch.Tensor, negative_slope: float = 0.0) -> torch.Tensor:
+    """He et al. (2015): N(0, 2/((1+a²) fan_in)); a = 0 is ReLU, a > 0 leaky ReLU/PReLU."""
+    if not math.isfinite(negative_slope) or negative_slope < 0:
+        raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
+    fan_in, _ = fans(weight)
+    return _normal_(weight, math.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in)))
+
+
+@torch.no_grad()
+def orthogonal_(weight: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """Saxe et al. (2014): a random (semi-)orthogonal matrix times ``gain``.
+
+    The weight is viewed as a (rows, cols) matrix; its rows (or columns, whichever are
+    fewer) are orthonormal, so every singular value equals ``gain``.
+    """
+    if not math.isfinite(gain) or gain <= 0:
+        raise ValueError(f"gain must be a finite positive number, got {gain!r}")
+    if weight.dim() < 2:
+        raise ValueError(f"orthogonal init needs a weight with >= 2 dims, got shape {tuple(weight.shape)}")
+    rows = weight.shape[0]
+    cols = weight.numel() // rows
+    tall = torch.randn(max(rows, cols), min(rows, cols), dtype=torch.float64)
+    q, r = torch.linalg.qr(tall)
+    # QR is unique only up to column signs; fixing them by diag(R) makes Q uniform (Haar).
+    q = q * torch.where(torch.diagonal(r) < 0, -1.0, 1.0)
+    if rows < cols:
+        q = q.T
+    weight.copy_((gain * q).reshape(weight.shape).to(weight.dtype))
+    return weight
+
+
+RELU_GAIN = math.sqrt(2.0)
+
+
+def scaled_orthogonal_(weight: torch.Tensor, gain: float = RELU_GAIN) -> torch.Tensor:
+    """Orthogonal × gain, with gain √2 for ReLU-like activations (the variance factor 2 of He et al.).
+
+    The gain alone sets the scale: an orthogonal matrix already maps unit vectors to unit
+    vectors, so multiplying it by a further sqrt(2/fan_in) would shrink the signal by
+    that factor again in every layer.
+    """
+    return orthogonal_(weight, gain)
+
+
+@torch.no_grad()
+def l_momentum_negative_example_(weight: torch.Tensor, momentum: float = 0.9) -> torch.Tensor:
+    """NEGATIVE EXAMPLE, not a published method we could verify ("L-Momentum", attributed to 2024).
+
+    Draws U(-√(6/fan_in), √(6/fan_in)) and then rescales the whole tensor to variance
+    ``momentum**2``. The rescaling undoes the fan-in scaling: the weight std is
+    ``momentum`` (0.9) for every layer, whatever its width, so the forward signal grows by
+    roughly 0.9·√fan_in per layer. Kept only to show that the variance analysis predicts
+    the divergence.
+    """
+    if not 0 < momentum < 1:
+        raise ValueError(f"momentum must be in (0, 1), got {momentum!r}")
+    fan_in, _ = fans(weight)
+    bound = math.sqrt(6.0 / fan_in)
+    weight.uniform_(-bound, bound)
+    return weight.mul_(math.sqrt(momentum**2 / float(weight.var())))
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "lecun": lecun_normal_,
+    "xavier_normal": xavier_normal_,
+    "kaiming_normal": kaiming_normal_,
+    "orthogonal": orthogonal_,
+    "scaled_orthogonal": scaled_orthogonal_,
+    "l-momentum": l_momentum_negative_example_,  # negative example: diverges by design
+}
+
+NEGATIVE_EXAMPLES = frozenset({"l-momentum"})
+
+
+def get_initializer(key: str) -> Initializer:
+    """The initializer called ``key``; an unknown key raises an error listing the known ones."""
+    if key not in INITIALIZERS:
+        raise KeyError(f"unknown initializer {key!r}; known: {', '.join(INITIALIZERS)}")
+    return INITIALIZERS[key]
+
+
+@torch.no_grad()
+def initialize(model: nn.Module, key: str) -> nn.Module:
+    """Initialize every weight with >= 2 dims of ``model`` with ``INITIALIZERS[key]`` and zero
+    every bias; other 1-D parameters (PReLU slopes, norm scales) are left as they are.
+    Returns the same model."""
+    init = get_initializer(key)
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if name == "bias":
+                param.zero_()
+            elif param.dim() >= 2:
+                init(param)
+    return model
+
+
+# ------------------------------------------------------------------ weight statistics
+def _svdvals(matrix: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.svdvals(matrix.detach().to(torch.float64).cpu())
+
+
+def effective_rank(singular_values: torch.Tensor) -> float:
+    """Roy & Vetterli (2007): exp of the Shannon entropy of p_i = σ_i / Σ_j σ_j (0·log 0 = 0)."""
+    s = singular_values.to(torch.float64)
+    total = s.sum()
+    if not torch.isfinite(total) or total <= 0:
+        return math.nan
+    p = s / total
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def matrix_statistics(matrix: torch.Tensor) -> dict[str, float]:
+    """Condition number σ_max/σ_min, spectral norm σ_max, effective rank and its ratio to
+    min(rows, cols) of one 2-D matrix. A matrix with non-finite entries gives nan for all;
+    a singular one has condition number inf."""
+    if matrix.dim() != 2:
+        raise ValueError(f"expected a 2-D matrix, got shape {tuple(matrix.shape)}")
+    full_rank = min(matrix.shape)
+    if not torch.isfinite(matrix).all():
+        return {"condition_number": math.nan, "spectral_norm": math.nan,
+                "effective_rank": math.nan, "effective_rank_ratio": math.nan}
+    s = _svdvals(matrix)
+    s_max, s_min = float(s[0]), float(s[-1])
+    erank = effective_rank(s)
+    return {
+        "condition_number": s_max / s_min if s_min > 0 else math.inf,
+        "spectral_norm": s_max,
+        "effective_rank": erank,
+        "effective_rank_ratio": erank / full_rank,
+    }
+
+
+STAT_NAMES = ("condition_number", "spectral_norm", "effective_rank", "effective_rank_ratio")
+
+
+def weight_statistics(model: nn.Module) -> dict:
+    """Means of :func:`matrix_statistics` over the model's 2-D weight matrices.
+
+    Only parameters with exactly two dimensions count (linear weights): biases, PReLU
+    slopes and other 1-D parameters are excluded, and so are conv kernels. A matrix with a
+    non-finite statistic is left out of that mean and listed under ``"non_finite"``
+    (name → statistics), so one blown-up layer cannot turn every mean into nan or inf.
+    """
+    per_matrix = {name: matrix_statistics(p) for name, p in model.named_parameters() if p.dim() == 2}
+    if not per_matrix:
+        raise ValueError(f"{type(model).__name__} has no 2-D weight matrix to measure")
+    result: dict = {"n_matrices": len(per_matrix), "per_matrix": per_matrix}
+    non_finite: dict[str, dict[str, float]] = {}
+    for stat in STAT_NAMES:
+        finite = []
+        for name, stats in per_matrix.items():
+            if math.isfinite(stats[stat]):
+                finite.append(stats[stat])
+            else:
+                non_finite[name] = stats
+        result[stat] = sum(finite) / len(finite) if finite else math.nan
+    result["non_finite"] = non_finite
+    return result
+
+
+# ------------------------------------------------------------------ signal propagation
+def activation_gradient_stats(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module | None = None
+) -> dict[str, list]:
+    """Forward and backward signal sizes per linear layer for one batch, at the current weights.
+
+    For every ``nn.Linear`` l (in forward order), with z_l its output (the pre-activation):
+
+    - ``activation_std``: std of z_l over the batch and units (forward signal);
+    - ``output_grad_std``: std of ∂L/∂z_l (the backpropagated signal δ_l);
+    - ``weight_grad_std``: std of ∂L/∂W_l.
+
+    L is ``loss_fn`` (mean cross-entropy by default), so gradients carry a 1/batch factor;
+    compare layers and methods, not absolute values. The model's parameters and ``.grad``
+    fields are left as they were.
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to measure")
+    outputs: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(_module: nn.Module, _inputs, output: torch.Tensor) -> None:
+            output.retain_grad()  # z_l is not a leaf: ask autograd to keep ∂L/∂z_l
+            outputs[name] = output
+        return hook
+
+    saved_grads = {p: p.grad for p in model.parameters()}
+    handles = [m.register_forward_hook(keep(name)) for name, m in layers]
+    try:
+        for p in model.parameters():
+            p.grad = None
+        with torch.enable_grad():
+            loss = loss_fn(model(x), y)
+            loss.backward()
+        stats: dict[str, list] = {"layer": [], "fan_in": [], "fan_out": [], "activation_std": [],
+                                  "output_grad_std": [], "weight_grad_std": []}
+        for name, m in layers:
+            z = outputs[name]
+            stats["layer"].append(name)
+            stats["fan_in"].append(m.in_features)
+            stats["fan_out"].append(m.out_features)
+            stats["activation_std"].append(float(z.detach().std()))
+            stats["output_grad_std"].append(float(z.grad.std()) if z.grad is not None else math.nan)
+            stats["weight_grad_std"].append(float(m.weight.grad.std()) if m.weight.grad is not None else math.nan)
+        return stats
+    finally:
+        for h in handles:
+            h.remove()
+        for p, g in saved_grads.items():
+            p.grad = g
