@@ -1,0 +1,174 @@
+"""Per-epoch dynamics of a training run, recorded through the hooks of :func:`training.train`.
+
+A :class:`DynamicsTracker` records, per epoch: the training loss, the mean global
+gradient L2 norm (all parameters as one vector), the L2 distance the parameters moved
+since the previous epoch, the global weight norm, the loss improvement, and the mean
+gradient norm of every layer. :func:`tracked_train` wires it into ``train`` and, with a
+cache configuration, stores the record next to the checkpoints so a cached run returns
+its dynamics too (``train`` skips the hooks when it loads from the cache).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from .training import History, global_grad_norm, run_dir, save_atomic, train
+
+DYNAMICS_FORMAT = 1  # part of the cache key of tracked runs
+
+
+@dataclass
+class DynamicsRecord:
+    """Per-epoch metrics; index 0 is the state before training (gradient entries are nan there)."""
+
+    layer_names: list[str]
+    loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    param_change: list[float] = field(default_factory=list)
+    weight_norm: list[float] = field(default_factory=list)
+    loss_improvement: list[float] = field(default_factory=list)
+    layer_grad_norms: list[list[float]] = field(default_factory=list)  # [epoch][layer]
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss) - 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, blob: Mapping[str, Any]) -> "DynamicsRecord":
+        return cls(**{k: v for k, v in blob.items() if k in cls.__dataclass_fields__})
+
+
+def flat_parameters(model: nn.Module) -> torch.Tensor:
+    """All trainable parameters as one detached float64 vector (a copy)."""
+    return torch.cat([p.detach().reshape(-1).double() for p in model.parameters() if p.requires_grad]).cpu()
+
+
+def global_weight_norm(model: nn.Module) -> float:
+    """L2 norm of all trainable parameters taken together."""
+    return float(torch.linalg.vector_norm(flat_parameters(model)))
+
+
+def layer_groups(model: nn.Module) -> dict[str, list[nn.Parameter]]:
+    """Trainable parameters grouped by the module that owns them (e.g. a Linear's weight and bias),
+    in the order ``model.parameters()`` visits them, i.e. from the input to the output."""
+    groups: dict[str, list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            owner = name.rsplit(".", 1)[0] if "." in name else name
+            groups.setdefault(owner, []).append(p)
+    return groups
+
+
+class DynamicsTracker:
+    """Pass ``tracker.after_backward`` and ``tracker.on_epoch_end`` to :func:`training.train`.
+
+    ``layers`` restricts the per-layer record to some owner names of :func:`layer_groups`
+    (default: every module that owns parameters). Gradient norms are measured right after
+    ``backward()``, before any clipping, so they show what the loss asked for.
+    """
+
+    def __init__(self, model: nn.Module, layers: list[str] | None = None) -> None:
+        groups = layer_groups(model)
+        if not groups:
+            raise ValueError("the model has no trainable parameters to track")
+        if layers is not None:
+            unknown = [name for name in layers if name not in groups]
+            if unknown or not layers:
+                raise ValueError(f"unknown layer name(s) {unknown or layers!r}; allowed: {', '.join(groups)}")
+            groups = {name: groups[name] for name in layers}
+        self._groups = groups
+        self._previous = flat_parameters(model)
+        self.record = DynamicsRecord(layer_names=list(groups))
+        self._reset_sums()
+        self._started = False
+
+    def _reset_sums(self) -> None:
+        self._norm_sum = 0.0
+        self._layer_sums = [0.0] * len(self._groups)
+        self._steps = 0
+
+    def after_backward(self, model: nn.Module) -> None:
+        self._norm_sum += global_grad_norm(model.parameters())
+        for i, params in enumerate(self._groups.values()):
+            self._layer_sums[i] += global_grad_norm(params)
+        self._steps += 1
+
+    def _start(self, history: History) -> None:
+        """Epoch 0 from the history's evaluation before training and the tracker's first snapshot."""
+        r = self.record
+        r.loss.append(history.train_loss[0])
+        r.test_loss.append(history.test_loss[0])
+        r.grad_norm.append(math.nan)
+        r.param_change.append(math.nan)
+        r.weight_norm.append(float(torch.linalg.vector_norm(self._previous)))
+        r.loss_improvement.append(math.nan)
+        r.layer_grad_norms.append([math.nan] * len(self._groups))
+        self._started = True
+
+    def on_epoch_end(self, epoch: int, model: nn.Module, history: History) -> None:
+        if not self._started:
+            self._start(history)
+        r = self.record
+        current = flat_parameters(model)
+        steps = max(self._steps, 1)
+        r.loss.append(history.train_loss[-1])
+        r.test_loss.append(history.test_loss[-1])
+        r.grad_norm.append(self._norm_sum / steps)
+        r.param_change.append(float(torch.linalg.vector_norm(current - self._previous)))
+        r.weight_norm.append(float(torch.linalg.vector_norm(current)))
+        r.loss_improvement.append(r.loss[-2] - r.loss[-1])
+        r.layer_grad_norms.append([s / steps for s in self._layer_sums])
+        self._previous = current
+        self._reset_sums()
+
+
+def tracked_train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_loader: Any,
+    test_loader: Any,
+    epochs: int,
+    *,
+    layers: list[str] | None = None,
+    cache_config: Mapping[str, Any] | None = None,
+    **train_kwargs: Any,
+) -> tuple[History, DynamicsRecord]:
+    """:func:`training.train` with a :class:`DynamicsTracker`; returns the history and the dynamics.
+
+    With ``cache_config`` the record is saved (atomically, after every epoch, so it is
+    complete before ``train`` marks the run finished) as ``dynamics.json`` in the run's
+    cache folder, and a cached run returns it without training.
+    """
+    for hook in ("after_backward", "on_epoch_end"):
+        if hook in train_kwargs:
+            raise ValueError(f"tracked_train sets {hook} itself; pass other keyword arguments only")
+    config = None if cache_config is None else {**cache_config, "dynamics_format": DYNAMICS_FORMAT}
+    tracker = DynamicsTracker(model, layers)
+    path = run_dir(config) / "dynamics.json" if config is not None else None
+
+    def on_epoch_end(epoch: int, m: nn.Module, history: History) -> None:
+        tracker.on_epoch_end(epoch, m, history)
+        if path is not None:
+            save_atomic(tracker.record.to_json(), path)
+
+    history = train(model, optimizer, train_loader, test_loader, epochs,
+                    after_backward=tracker.after_backward, on_epoch_end=on_epoch_end,
+                    cache_config=config, **train_kwargs)
+    if history.from_cache:
+        if path is None or not path.exists():
+            raise FileNotFoundError(f"cached run has no dynamics record at {path}; delete {run_dir(config)} and rerun")
+        return history, DynamicsRecord.from_json(json.loads(path.read_text()))
+    if not tracker._started:  # no epoch finished (epochs=0 or divergence in epoch 1)
+        tracker._start(history)
+        if path is not None:
+            save_atomic(tracker.record.to_json(), path)
+    return history, tracker.record

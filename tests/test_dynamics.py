@@ -1,0 +1,109 @@
+"""Tests of dldna_helpers.dynamics: per-epoch metrics recorded through train()'s hooks."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dldna_helpers.dynamics import (
+    DynamicsTracker,
+    flat_parameters,
+    global_weight_norm,
+    layer_groups,
+    tracked_train,
+)
+from dldna_helpers.models import MLP
+from dldna_helpers.training import load_checkpoints
+
+
+def tiny_problem(seed: int = 0, n_batches: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(32 * n_batches, 6, generator=g)
+    y = (x[:, 0] > 0).long()
+    batches = [(x[i * 32:(i + 1) * 32], y[i * 32:(i + 1) * 32]) for i in range(n_batches)]
+    torch.manual_seed(seed)
+    model = MLP(in_features=6, hidden=(5, 4), num_classes=2, activation="tanh")
+    return model, batches, (x, y)
+
+
+def test_global_norms_equal_norm_of_concatenated_vector():
+    model, _, _ = tiny_problem()
+    concatenated = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert global_weight_norm(model) == pytest.approx(float(concatenated.norm()), rel=1e-6)
+    # not the sum of per-tensor norms (the mistake the chapter corrects)
+    assert global_weight_norm(model) < sum(float(p.detach().norm()) for p in model.parameters())
+    assert flat_parameters(model).numel() == sum(p.numel() for p in model.parameters())
+
+
+def test_layer_groups_follow_the_network_from_input_to_output():
+    model, _, _ = tiny_problem()
+    assert list(layer_groups(model)) == ["net.0", "net.2", "net.4"]
+    assert [len(v) for v in layer_groups(model).values()] == [2, 2, 2]
+
+
+def test_first_epoch_gradient_norms_match_a_manual_backward():
+    model, batches, data = tiny_problem()
+    reference = copy.deepcopy(model)
+    loss = nn.CrossEntropyLoss()(reference(batches[0][0]), batches[0][1])
+    loss.backward()
+    layer_expected = [float(torch.cat([p.grad.flatten() for p in m.parameters()]).norm())
+                      for m in reference.linear_layers()]
+    global_expected = float(torch.cat([p.grad.flatten() for p in reference.parameters()]).norm())
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history, record = tracked_train(model, opt, batches, data, 2)
+    assert record.epochs == 2 and record.layer_names == ["net.0", "net.2", "net.4"]
+    np.testing.assert_allclose(record.layer_grad_norms[1], layer_expected, rtol=1e-5)
+    assert record.grad_norm[1] == pytest.approx(global_expected, rel=1e-5)
+    assert record.grad_norm[1] == pytest.approx(math.sqrt(sum(v**2 for v in layer_expected)), rel=1e-5)
+    assert math.isnan(record.grad_norm[0]) and math.isnan(record.param_change[0])
+    assert record.loss == history.train_loss
+    assert record.loss_improvement[2] == pytest.approx(record.loss[1] - record.loss[2])
+
+
+def test_param_change_is_measured_against_previous_epoch(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLDNA_CACHE_DIR", str(tmp_path))
+    model, batches, data = tiny_problem(n_batches=3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    config = {"test": "param_change", "epochs": 4}
+    history, record = tracked_train(model, opt, batches, data, 4, cache_config=config)
+    states = load_checkpoints({**config, "dynamics_format": 1})
+    flat = [torch.cat([t.flatten().double() for t in sd.values()]) for _, sd in states]
+    to_previous = [float((flat[e] - flat[e - 1]).norm()) for e in range(1, 5)]
+    to_start = [float((flat[e] - flat[0]).norm()) for e in range(1, 5)]
+    np.testing.assert_allclose(record.param_change[1:], to_previous, rtol=1e-6)
+    assert not np.allclose(record.param_change[3:], to_start[2:], rtol=1e-3)
+    np.testing.assert_allclose(record.weight_norm, [float(f.norm()) for f in flat], rtol=1e-6)
+
+    # a cached run returns the same record without training (train skips the hooks then)
+    model2, _, _ = tiny_problem(n_batches=3)
+    history2, record2 = tracked_train(model2, torch.optim.SGD(model2.parameters(), lr=0.2, momentum=0.9),
+                                      batches, data, 4, cache_config=config)
+    assert history2.from_cache
+    np.testing.assert_allclose(record2.param_change[1:], record.param_change[1:])
+    assert record2.layer_grad_norms[1:] == record.layer_grad_norms[1:]
+
+
+def test_vanishing_gradients_are_smallest_near_the_input():
+    torch.manual_seed(0)
+    model = MLP(in_features=20, hidden=(32,) * 8, num_classes=4, activation="sigmoid")
+    x, y = torch.randn(128, 20), torch.randint(0, 4, (128,))
+    _, record = tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.01), [(x, y)], (x, y), 1)
+    norms = record.layer_grad_norms[1]
+    assert norms[0] < norms[-1] / 100  # sigmoid' ≤ 1/4 per layer: the input side receives the least
+
+
+def test_bad_input():
+    model, batches, data = tiny_problem()
+    with pytest.raises(ValueError, match="unknown layer"):
+        DynamicsTracker(model, layers=["net.1"])
+    with pytest.raises(ValueError, match="after_backward"):
+        tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.1), batches, data, 1,
+                      after_backward=lambda m: None)
+    frozen = nn.Linear(2, 2).requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable"):
+        DynamicsTracker(frozen)
