@@ -6,6 +6,7 @@ in minutes on a laptop CPU (``quick``) and at the original scale on a GPU (``ful
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import random
@@ -123,15 +124,14 @@ _FONT_CANDIDATES = (
 
 def korean_font_file() -> Path:
     """Path of a NanumGothic font file: koreanize-matplotlib's copy, else Debian's fonts-nanum."""
-    try:
-        import koreanize_matplotlib  # noqa: F401  (only its bundled font is used)
-
-        bundled = sorted(Path(koreanize_matplotlib.__file__).parent.rglob("NanumGothic*.ttf"))
+    # Locate koreanize-matplotlib's bundled font without importing it (importing it
+    # rewrites rcParams and emits deprecation warnings).
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        bundled = sorted(Path(folder).rglob("NanumGothic*.ttf"))
         regular = [p for p in bundled if p.stem == "NanumGothic"]
         if regular or bundled:
             return (regular or bundled)[0]
-    except ImportError:
-        pass
     for candidate in _FONT_CANDIDATES:
         if Path(candidate).exists():
             return Path(candidate)

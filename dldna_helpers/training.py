@@ -209,7 +209,7 @@ def train(
             out = model(xb)
             loss = loss_fn(out, yb)
             step += 1
-            value = float(loss)
+            value = float(loss.detach())
             if not math.isfinite(value) or value > divergence_loss:
                 history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
                 history.step_loss.append(value)

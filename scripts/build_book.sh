@@ -4,7 +4,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup_env.sh"
 cd "$ROOT"
-export MPLBACKEND=Agg
 start=$(date +%s)
 .venv/bin/jupyter-book build -W -n --keep-going . "$@"
 echo "[build] book built in $(( $(date +%s) - start )) s: $ROOT/_build/html/index.html"

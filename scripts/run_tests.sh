@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: build the book with -W (a broken page fails), then pytest
-# (unit, reference parity, bad input, notebook regression with nbval, browser checks).
+# The whole test suite: build the book with -W (a broken page fails), then pytest:
+# unit, reference-parity and bad-input tests, the notebook regression check (nbval
+# re-executes every committed notebook and compares its outputs), and browser checks
+# of the built site.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 cd "$ROOT"
-export MPLBACKEND=Agg
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+notebooks=$(ls book/*.ipynb exercises/*.ipynb 2>/dev/null || true)
+.venv/bin/python -m pytest -p no:cacheprovider tests $notebooks \
+  --nbval --nbval-current-env --nbval-cell-timeout=900 \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg "$@"

@@ -73,7 +73,6 @@ def sync(md_path: Path, execute: bool, timeout: int) -> None:
     if execute:
         env_backup = dict(os.environ)
         os.environ.setdefault("DLDNA_PROFILE", "quick")
-        os.environ.setdefault("MPLBACKEND", "Agg")
         start = time.perf_counter()
         try:
             NotebookClient(nb, timeout=timeout, kernel_name="python3",

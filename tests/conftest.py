@@ -1,0 +1,29 @@
+"""Shared test set-up: a headless matplotlib backend and an isolated cache per test session."""
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """Point the helper package's cache at a fresh folder (data files are re-read from source)."""
+    monkeypatch.setenv("DLDNA_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def no_standin(monkeypatch):
+    monkeypatch.delenv("DLDNA_ALLOW_STANDIN", raising=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    # nbval collects notebooks only when --nbval is given; nothing to adjust otherwise.
+    return None
+
+
+os.environ.setdefault("DLDNA_PROFILE", "quick")

@@ -1,0 +1,77 @@
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from dldna_helpers import env
+
+
+def test_profile_defaults_to_quick_without_cuda(monkeypatch):
+    monkeypatch.delenv(env.PROFILE_ENV, raising=False)
+    expected = "full" if torch.cuda.is_available() else "quick"
+    assert env.get_profile().name == expected
+
+
+def test_profile_env_override_and_argument(monkeypatch):
+    monkeypatch.setenv(env.PROFILE_ENV, "full")
+    assert env.get_profile().name == "full"
+    assert env.get_profile("quick").name == "quick"
+    assert env.get_profile(" QUICK ").name == "quick"
+
+
+def test_invalid_profile_names_the_allowed_ones(monkeypatch):
+    monkeypatch.setenv(env.PROFILE_ENV, "fast")
+    with pytest.raises(ValueError, match=r"'fast'.*allowed: full, quick"):
+        env.get_profile()
+
+
+def test_quick_profile_is_smaller_than_full():
+    quick, full = env.PROFILES["quick"], env.PROFILES["full"]
+    assert full.fmnist_train is None and quick.fmnist_train < 60000
+    for name in ("init_epochs", "optim_epochs", "cifar_epochs", "landscape_epochs", "surface_points"):
+        assert getattr(quick, name) < getattr(full, name), name
+    assert full.cifar_epochs == 40 and len(full.init_seeds) > 1
+
+
+def test_device_is_never_hard_coded():
+    assert env.get_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert env.get_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            env.get_device("cuda")
+
+
+def test_seed_everything_reproduces_all_generators():
+    env.seed_everything(3)
+    a = (np.random.rand(), torch.rand(2))
+    env.seed_everything(3)
+    b = (np.random.rand(), torch.rand(2))
+    assert a[0] == b[0] and torch.equal(a[1], b[1])
+    with pytest.raises(ValueError, match="non-negative int"):
+        env.seed_everything(-1)
+
+
+def test_korean_font_draws_hangul_without_missing_glyph_warnings():
+    family = env.setup_korean_font()
+    assert "Nanum" in family
+    fig, ax = plt.subplots()
+    ax.set_title("손실 곡선과 학습률 −1")
+    ax.plot([-1, 1], [-2, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a UserWarning
+        fig.canvas.draw()
+    assert plt.rcParams["axes.unicode_minus"] is True
+    plt.close(fig)
+
+
+def test_provenance_line_names_everything():
+    line = env.provenance(env.PROFILES["quick"], torch.device("cpu"), (0, 1), "FashionMNIST")
+    for part in ("quick", "cpu", "0,1", torch.__version__, "FashionMNIST"):
+        assert part in line
+
+
+def test_cache_dir_follows_environment(tmp_cache):
+    path = env.cache_dir("runs")
+    assert path.is_dir() and str(path).startswith(str(tmp_cache))

@@ -1,0 +1,134 @@
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from dldna_helpers.data import TensorData, TensorLoader
+from dldna_helpers.training import (
+    History, config_key, evaluate, global_grad_norm, load_checkpoints, run_dir, save_atomic, train,
+)
+
+
+def _toy_loaders(n=256, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 4, 4, generator=gen)
+    y = (x.flatten(1).sum(1) > 0).long()
+    data = TensorData(x, y, ("neg", "pos"), "toy")
+    return TensorLoader(data, 32, shuffle=True, seed=seed), TensorLoader(data, 64)
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def test_training_learns_and_records_every_epoch():
+    train_loader, test_loader = _toy_loaders()
+    model = _model()
+    history = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 5)
+    assert history.epochs == 5 and len(history.train_loss) == 6 and len(history.grad_norm) == 6
+    assert math.isnan(history.grad_norm[0]) and all(g > 0 for g in history.grad_norm[1:])
+    assert history.test_loss[-1] < history.test_loss[0] and history.test_acc[-1] > 0.8
+    assert len(history.step_loss) == 5 * len(train_loader) and history.status() == "완료"
+
+
+def test_divergence_is_detected_and_reported():
+    train_loader, test_loader = _toy_loaders()
+    model = _model()
+    history = train(model, torch.optim.SGD(model.parameters(), lr=1e6), train_loader, test_loader, 5)
+    assert history.diverged and history.diverged_step >= 1
+    assert history.status().startswith("발산") and str(history.diverged_step) in history.status()
+    assert history.epochs < 5  # stopped early, no nan epochs appended
+    assert all(math.isfinite(v) for v in history.test_loss)
+
+
+def test_global_grad_norm_is_norm_of_concatenation():
+    model = _model()
+    x, y = torch.randn(8, 1, 4, 4), torch.randint(0, 2, (8,))
+    nn.CrossEntropyLoss()(model(x), y).backward()
+    flat = torch.cat([p.grad.flatten() for p in model.parameters()])
+    assert global_grad_norm(model.parameters()) == pytest.approx(float(flat.norm()), rel=1e-6)
+    per_tensor_sum = sum(float(p.grad.norm()) for p in model.parameters())
+    assert global_grad_norm(model.parameters()) < per_tensor_sum
+
+
+def test_clipping_by_norm_bounds_the_update():
+    train_loader, test_loader = _toy_loaders()
+    model = _model()
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    train(model, opt, [next(iter(train_loader))], test_loader, 1, clip_grad_norm=1e-3)
+    step = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
+    assert float(step.norm()) <= 1e-3 * 1.0001
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        train(model, opt, train_loader, test_loader, 1, clip_grad_norm=0)
+
+
+def test_evaluate_accepts_a_tensor_tuple_and_rejects_empty_data():
+    model = _model()
+    x, y = torch.randn(10, 1, 4, 4), torch.randint(0, 2, (10,))
+    loss, acc = evaluate(model, (x, y))
+    assert loss > 0 and 0 <= acc <= 1
+    with pytest.raises(ValueError, match="empty"):
+        evaluate(model, [])
+    with pytest.raises(ValueError, match="epochs"):
+        train(model, torch.optim.SGD(model.parameters(), lr=0.1), [(x, y)], (x, y), -1)
+
+
+def test_checkpoint_cache_reuses_identical_runs_only(tmp_cache):
+    config = {"model": "toy", "lr": 0.1, "epochs": 3, "seed": 0}
+    train_loader, test_loader = _toy_loaders()
+    model = _model()
+    first = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 3,
+                  cache_config=config)
+    files = sorted(p.name for p in run_dir(config).iterdir())
+    assert files == ["epoch_0.pt", "epoch_1.pt", "epoch_2.pt", "epoch_3.pt", "history.json", "optimizer.pt"]
+
+    fresh = _model(seed=1)  # different weights: must be overwritten by the cached final state
+    second = train(fresh, torch.optim.SGD(fresh.parameters(), lr=0.1), train_loader, test_loader, 3,
+                   cache_config=config)
+    assert second.from_cache and second.test_loss == first.test_loss
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        assert torch.equal(a, b)
+
+    changed = dict(config, lr=0.2)
+    assert config_key(changed) != config_key(config)
+    third = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.2), train_loader, test_loader, 1,
+                  cache_config=changed)
+    assert not third.from_cache
+
+    epochs = [e for e, _ in load_checkpoints(config)]
+    assert epochs == [0, 1, 2, 3]
+
+
+def test_checkpoints_are_sorted_numerically_not_as_text(tmp_cache):
+    config = {"sort": "check"}
+    folder = run_dir(config)
+    for e in (10, 2, 1, 0):
+        save_atomic({"w": torch.tensor([float(e)])}, folder / f"epoch_{e}.pt")
+    assert [e for e, _ in load_checkpoints(config)] == [0, 1, 2, 10]
+    with pytest.raises(FileNotFoundError, match="run train"):
+        load_checkpoints({"never": "trained"})
+
+
+def test_save_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "state.pt"
+    save_atomic({"a": torch.ones(2)}, target)
+
+    def broken_save(obj, path):
+        with open(path, "wb") as fh:
+            fh.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_atomic({"a": torch.zeros(2)}, target)
+    monkeypatch.undo()
+    assert torch.equal(torch.load(target)["a"], torch.ones(2))  # the old checkpoint is intact
+
+
+def test_history_round_trips_through_json():
+    h = History(train_loss=[1.0], test_loss=[1.0], diverged=True, diverged_step=3)
+    assert History.from_json(json.loads(json.dumps(h.to_json()))) == h
