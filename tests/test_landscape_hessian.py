@@ -1,0 +1,130 @@
+"""Hessian eigenpairs and trace against the exact Hessian of a model of a few hundred parameters."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, hessian
+
+from dldna_helpers.landscape import hessian_top_eigen, hessian_trace, lanczos
+
+
+def tiny_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    # 6·16+16 + 16·8+8 + 8·3+3 = 275 parameters, float64 so the reference is exact to ~1e-12
+    return nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+
+
+def tiny_data(seed: int = 1, n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 6, generator=gen, dtype=torch.float64) * 2
+    return x, torch.randint(0, 3, (n,), generator=gen)
+
+
+def ce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(out, y)
+
+
+def mixed(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross entropy minus a large output penalty: strong negative curvature dominates."""
+    return F.cross_entropy(out, y) - 2.0 * out.pow(2).mean()
+
+
+def exact_hessian(model: nn.Module, loss_fn, data) -> torch.Tensor:
+    names = [n for n, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    flat0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    x, y = data
+
+    def loss_of(flat: torch.Tensor) -> torch.Tensor:
+        parts, i = {}, 0
+        for name, shape in zip(names, shapes):
+            size = shape.numel()
+            parts[name] = flat[i:i + size].view(shape)
+            i += size
+        return loss_fn(functional_call(model, parts, (x,)), y)
+
+    return hessian(loss_of)(flat0)
+
+
+def flat(vec: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([t.reshape(-1) for t in vec])
+
+
+def reference(model, loss_fn, data, k):
+    h = exact_hessian(model, loss_fn, data)
+    vals, vecs = torch.linalg.eigh(h)
+    order = torch.argsort(vals.abs(), descending=True)
+    return vals[order], vecs[:, order], h
+
+
+@pytest.mark.parametrize("method", ["lanczos", "pyhessian"])
+@pytest.mark.parametrize("loss_name", ["ce", "mixed"])
+def test_top_eigenpairs_match_exact_hessian(method, loss_name):
+    loss_fn = {"ce": ce, "mixed": mixed}[loss_name]
+    model, data, k = tiny_model(), tiny_data(), 2
+    ref_vals, ref_vecs, _ = reference(model, loss_fn, data, k)
+    # the comparison is only meaningful when the k-th eigenvalue is separated from the next
+    assert ref_vals[k - 1].abs() > 1.1 * ref_vals[k].abs()
+    if loss_name == "mixed":
+        assert ref_vals[0] < 0, "this case must have its largest-magnitude eigenvalue negative"
+    vals, vecs = hessian_top_eigen(model, loss_fn, data, k=k, method=method, tol=1e-10, max_iter=2000)
+    for i in range(k):
+        assert vals[i] == pytest.approx(float(ref_vals[i]), rel=1e-4)
+        cos = torch.dot(flat(vecs[i]), ref_vecs[:, i]) / flat(vecs[i]).norm()
+        assert abs(float(cos)) > 0.999
+        assert [t.shape for t in vecs[i]] == [p.shape for p in model.parameters()]
+
+
+def test_lanczos_four_pairs_and_ordering():
+    model, data = tiny_model(3), tiny_data(4)
+    ref_vals, _, _ = reference(model, ce, data, 4)
+    vals, _ = hessian_top_eigen(model, ce, data, k=4, method="lanczos", tol=1e-10)
+    assert vals == pytest.approx(ref_vals[:4].tolist(), rel=1e-4)
+    assert all(abs(a) >= abs(b) for a, b in zip(vals, vals[1:]))
+
+
+def test_lanczos_on_a_known_matrix():
+    gen = torch.Generator().manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(50, 50, generator=gen, dtype=torch.float64))
+    spectrum = torch.linspace(-1, 1, 50, dtype=torch.float64)
+    spectrum[0], spectrum[-1] = -7.0, 5.0
+    a = q @ torch.diag(spectrum) @ q.T
+    vals, vecs, ok = lanczos(lambda v: a @ v, 50, 2, tol=1e-12, dtype=torch.float64)
+    assert ok and vals.tolist() == pytest.approx([-7.0, 5.0], rel=1e-10)
+    assert abs(float(vecs[:, 0] @ q[:, 0])) > 0.999999
+
+
+def test_trace_within_three_standard_errors():
+    model, data = tiny_model(), tiny_data()
+    exact = float(torch.trace(exact_hessian(model, ce, data)))
+    estimate, stderr = hessian_trace(model, ce, data, n_samples=200, seed=0)
+    assert stderr > 0
+    assert abs(estimate - exact) < 3 * stderr
+
+
+def test_model_mode_and_grads_restored():
+    model, data = tiny_model(), tiny_data()
+    model.train()
+    hessian_top_eigen(model, ce, data, k=1, method="pyhessian", tol=1e-4)
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True])
+def test_bad_k(k):
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        hessian_top_eigen(tiny_model(), ce, tiny_data(), k=k)
+
+
+def test_bad_method_and_empty_data():
+    with pytest.raises(ValueError, match="method must be one of"):
+        hessian_top_eigen(tiny_model(), ce, tiny_data(), k=1, method="power")
+    empty = (torch.zeros(0, 6, dtype=torch.float64), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match="data is empty"):
+        hessian_top_eigen(tiny_model(), ce, empty, k=1)
+    with pytest.raises(ValueError, match="data is empty"):
+        hessian_trace(tiny_model(), ce, [], n_samples=4)
+    with pytest.raises(ValueError, match="n_samples"):
+        hessian_trace(tiny_model(), ce, tiny_data(), n_samples=1)
