@@ -40,14 +40,18 @@ class Multiscale:
         return np.sqrt(h**2 + v**2 + d**2)
 
 
-def wavelet_multiscale(surface: np.ndarray, wavelet: str = "haar", level: int | None = None,
+def wavelet_multiscale(surface: np.ndarray, wavelet: str = "haar", level: int | None = 2,
                        center: bool = True) -> Multiscale:
-    """Decompose a 2-D grid with ``pywt.wavedec2`` (``mode="periodization"``).
+    """Decompose a 2-D grid with ``pywt.wavedec2`` (``mode="periodization"``) into ``level`` levels.
 
     With ``center`` (default) the grid's mean is removed first, so that the roughness describes
-    the shape of the surface and not how high the loss happens to be. The Haar wavelet with
-    periodization is orthonormal: the coefficient energies add up to the energy of the
-    (centred) grid when its sides are powers of two.
+    the shape of the surface and not how high the loss happens to be. The default ``level=2``
+    keeps a coarse approximation (a quarter of the grid's resolution per side) that still draws
+    the overall shape, so the roughness is the share of the variation at scales of up to four
+    grid steps. (Decomposing all the way down leaves a 1×1 approximation, the mean, which is zero
+    after centring: every surface would get roughness 1.) ``level=None`` uses the largest level
+    the grid allows. The Haar wavelet with periodization is orthonormal: the coefficient
+    energies add up to the energy of the (centred) grid when its sides are powers of two.
     """
     import pywt
 
