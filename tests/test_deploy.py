@@ -39,10 +39,11 @@ def _workflow() -> dict:
 
 
 def _readme_build_command() -> str:
-    """The build command the README documents (default: the one the scripts provide)."""
+    """The build command the README documents."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.findall(r"^\s*(bash scripts/build_book\.sh[^\n`]*)", readme, re.M)
-    return found[0].strip() if found else BUILD_COMMAND
+    found = re.findall(r"^\s*(bash scripts/build_book\.sh[^\n`#]*)", readme, re.M)
+    assert found, f"README.md documents no build command ({BUILD_COMMAND!r} expected)"
+    return found[0].strip()
 
 
 def test_workflow_builds_with_the_readme_command_and_publishes_pages():
@@ -59,6 +60,10 @@ def test_workflow_builds_with_the_readme_command_and_publishes_pages():
     assert upload and upload[0]["with"]["path"] == "_build/html"
     # the artifact is uploaded after the build step
     assert runs.index(next(r for r in runs if command in r)) < build.index(upload[0])
+
+    # MPLBACKEND=Agg would reach the notebook kernels and make plt.show() draw nothing:
+    # the published book would have no figures.
+    assert "MPLBACKEND" not in (ROOT / ".github/workflows/deploy.yml").read_text(encoding="utf-8")
 
     deploy = wf["jobs"]["deploy"]
     assert deploy["needs"] == "build"
