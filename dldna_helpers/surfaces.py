@@ -27,7 +27,8 @@ OptimizerFactory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 # ---------------------------------------------------------------- test functions
 @dataclass(frozen=True)
 class GaussianParams:
-    """Parameters of the inverted Gaussian z = offset − A·exp(−((x−x0)²/(2σx²) + (y−y0)²/(2σy²)))."""
+    """Parameters of the inverted Gaussian z = offset − A·exp(−(u²/(2σx²) + v²/(2σy²))), where
+    (u, v) is (x − x0, y − y0) rotated by −theta; theta = 0 gives the axis-aligned form."""
 
     offset: float
     amplitude: float
@@ -35,6 +36,7 @@ class GaussianParams:
     y0: float
     sigma_x: float
     sigma_y: float
+    theta: float = 0.0  # radians, angle from the x axis to the σx axis
 
     def __post_init__(self) -> None:
         if not (self.sigma_x > 0 and self.sigma_y > 0):
@@ -54,17 +56,21 @@ class GaussianParams:
 
 def inverted_gaussian(
     x: torch.Tensor, y: torch.Tensor, offset: float = 1.0, amplitude: float = 1.0,
-    x0: float = 0.0, y0: float = 0.0, sigma_x: float = 1.0, sigma_y: float = 1.0,
+    x0: float = 0.0, y0: float = 0.0, sigma_x: float = 1.0, sigma_y: float = 1.0, theta: float = 0.0,
 ) -> torch.Tensor:
     """A Gaussian well: ``offset`` far away, ``offset − amplitude`` at (x0, y0). Not convex."""
-    return offset - amplitude * _bump(x, y, x0, y0, sigma_x, sigma_y)
+    return offset - amplitude * _bump(x, y, x0, y0, sigma_x, sigma_y, theta)
 
 
-def _bump(x: torch.Tensor, y: torch.Tensor, x0: float, y0: float, sigma_x: float, sigma_y: float) -> torch.Tensor:
-    """exp(−((x−x0)²/(2σx²) + (y−y0)²/(2σy²))), between 0 and 1."""
+def _bump(x: torch.Tensor, y: torch.Tensor, x0: float, y0: float, sigma_x: float, sigma_y: float,
+          theta: float = 0.0) -> torch.Tensor:
+    """exp(−(u²/(2σx²) + v²/(2σy²))) with (u, v) the offset from (x0, y0) in the rotated axes; in (0, 1]."""
     if not (sigma_x > 0 and sigma_y > 0):
         raise ValueError(f"sigma_x and sigma_y must be positive, got {sigma_x!r}, {sigma_y!r}")
-    return torch.exp(-((x - x0) ** 2 / (2 * sigma_x**2) + (y - y0) ** 2 / (2 * sigma_y**2)))
+    c, s = math.cos(theta), math.sin(theta)
+    dx, dy = x - x0, y - y0
+    u, v = c * dx + s * dy, -s * dx + c * dy
+    return torch.exp(-(u**2 / (2 * sigma_x**2) + v**2 / (2 * sigma_y**2)))
 
 
 def gaussian_mixture(
@@ -75,7 +81,7 @@ def gaussian_mixture(
         raise ValueError("wells must hold at least one GaussianParams")
     z = torch.full(torch.broadcast_shapes(x.shape, y.shape), float(offset), dtype=x.dtype, device=x.device)
     for w in wells:
-        z = z - w.amplitude * _bump(x, y, w.x0, w.y0, w.sigma_x, w.sigma_y)
+        z = z - w.amplitude * _bump(x, y, w.x0, w.y0, w.sigma_x, w.sigma_y, w.theta)
     return z
 
 
@@ -152,15 +158,26 @@ def _initial_guess(x: np.ndarray, y: np.ndarray, z: np.ndarray, span: float) -> 
     return [offset, max(offset - low, 1e-12), x0, y0, sigmas[0], sigmas[1]]
 
 
+def _canonical_axes(sigma_x: float, sigma_y: float, theta: float) -> list[float]:
+    """The same ellipse with theta in (−π/4, π/4]: rotating by π/2 and swapping the σs changes nothing,
+    so σx is reported as the axis nearer to the x axis."""
+    while theta > math.pi / 4:
+        theta, sigma_x, sigma_y = theta - math.pi / 2, sigma_y, sigma_x
+    while theta <= -math.pi / 4:
+        theta, sigma_x, sigma_y = theta + math.pi / 2, sigma_y, sigma_x
+    return [sigma_x, sigma_y, theta]
+
+
 def fit_gaussian(
     xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radius: float | None = None,
-    center: tuple[float, float] | None = None,
+    center: tuple[float, float] | None = None, rotate: bool = False,
 ) -> GaussianFit:
     """Least-squares fit of the inverted Gaussian to a grid ``Z[y, x]`` (scipy ``curve_fit``).
 
     With ``radius``, only grid points within that distance of ``center`` (default: the
-    grid's lowest point) are fitted: the Gaussian is a local model of a basin. The returned
-    R² = 1 − SS_res/SS_tot is measured on the same points.
+    grid's lowest point) are fitted: the Gaussian is a local model of a basin. ``rotate``
+    also fits the angle ``theta`` of the ellipse (a tilted basin cannot be matched by the
+    axis-aligned form). The returned R² = 1 − SS_res/SS_tot is measured on the fitted points.
     """
     from scipy.optimize import curve_fit
 
@@ -185,28 +202,40 @@ def fit_gaussian(
     lower = [-np.inf, 0.0, xs.min() - span, ys.min() - span, span * 1e-3, span * 1e-3]
     upper = [np.inf, 100 * depth + 1e-9, xs.max() + span, ys.max() + span, 10 * span, 10 * span]
     guess = list(np.clip(guess, np.array(lower) + 1e-12, np.array(upper) - 1e-12))
+    xy_t = torch.from_numpy(np.vstack([x, y]))
 
-    def model(xy: np.ndarray, offset: float, amplitude: float, x0: float, y0: float, sx: float, sy: float) -> np.ndarray:
-        e = (xy[0] - x0) ** 2 / (2 * sx**2) + (xy[1] - y0) ** 2 / (2 * sy**2)
-        return offset - amplitude * np.exp(-e)
+    def model(xy: np.ndarray, *p: float) -> np.ndarray:
+        # the fitted function is the one the paths run on: inverted_gaussian itself
+        return inverted_gaussian(xy_t[0], xy_t[1], *p).numpy()
 
-    popt, _ = curve_fit(model, np.vstack([x, y]), z, p0=guess, bounds=(lower, upper), maxfev=20000)
-    residual = z - model(np.vstack([x, y]), *popt)
+    starts = [guess] if not rotate else [guess + [t] for t in (-math.pi / 4, 0.0, math.pi / 4)]
+    if rotate:
+        lower, upper = lower + [-math.pi / 2], upper + [math.pi / 2]
+    best = None
+    for p0 in starts:  # a tilted basin has local optima in theta: keep the best of a few starts
+        popt, _ = curve_fit(model, np.arange(z.size), z, p0=p0, bounds=(lower, upper), maxfev=20000)
+        sse = float(((z - model(None, *popt)) ** 2).sum())
+        if best is None or sse < best[0]:
+            best = (sse, popt)
+    sse, popt = best
     ss_tot = float(((z - z.mean()) ** 2).sum())
-    r2 = 1.0 - float((residual**2).sum()) / ss_tot if ss_tot > 0 else float("nan")
-    params = GaussianParams(*(float(v) for v in popt))
+    r2 = 1.0 - sse / ss_tot if ss_tot > 0 else float("nan")
+    values = [float(v) for v in popt]
+    if rotate:
+        values[4:] = _canonical_axes(*values[4:])
+    params = GaussianParams(*values)
     return GaussianFit(params, r2, int(z.size), radius, (float(center[0]), float(center[1])))
 
 
 def r2_by_radius(
     xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radii: Iterable[float],
-    center: tuple[float, float] | None = None,
+    center: tuple[float, float] | None = None, rotate: bool = False,
 ) -> list[GaussianFit]:
     """One :func:`fit_gaussian` per radius, to show where the Gaussian stops describing the surface."""
     radii = list(radii)
     if not radii:
         raise ValueError("radii is empty: give at least one positive radius")
-    return [fit_gaussian(xs, ys, Z, radius=r, center=center) for r in radii]
+    return [fit_gaussian(xs, ys, Z, radius=r, center=center, rotate=rotate) for r in radii]
 
 
 # ---------------------------------------------------------------- optimizer paths

@@ -23,10 +23,12 @@ from dldna_helpers.surfaces import (
 )
 
 TRUE = GaussianParams(offset=2.3, amplitude=1.6, x0=0.35, y0=-0.25, sigma_x=0.7, sigma_y=1.3)
+TILTED = GaussianParams(offset=0.6, amplitude=0.08, x0=-0.2, y0=0.3, sigma_x=0.3, sigma_y=0.5, theta=0.5)
 WELLS = (GaussianParams(0, 1.0, -1.0, 0.5, 0.6, 0.9), GaussianParams(0, 0.7, 1.2, -0.4, 0.8, 0.5))
 
 FUNCTIONS = {
     "inverted_gaussian": TRUE,
+    "tilted_gaussian": TILTED,
     "gaussian_mixture": lambda x, y: gaussian_mixture(x, y, WELLS, offset=1.5),
     "quadratic": ill_conditioned_quadratic,
     "himmelblau": himmelblau,
@@ -72,6 +74,16 @@ def test_fit_recovers_parameters_from_noisy_surface():
         assert getattr(fit.params, key) == pytest.approx(true, rel=0.01), key
     assert fit.r2 > 0.99
     assert fit.n_points == Z.size
+
+
+def test_rotated_fit_recovers_tilted_well_that_axis_aligned_fit_cannot():
+    xs, ys = np.linspace(-1.5, 1.2, 55), np.linspace(-1.0, 1.6, 53)
+    Z = evaluate_grid(TILTED, xs, ys) + np.random.default_rng(1).normal(0, 0.0005, (53, 55))
+    fit = fit_gaussian(xs, ys, Z, rotate=True)
+    for key, true in TILTED.as_dict().items():
+        assert getattr(fit.params, key) == pytest.approx(true, rel=0.01), key
+    aligned = fit_gaussian(xs, ys, Z)
+    assert aligned.params.theta == 0.0 and aligned.r2 < fit.r2 - 0.01
 
 
 def test_fit_within_radius_and_r2_falls_for_non_gaussian_surface():
