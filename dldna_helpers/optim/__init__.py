@@ -1,0 +1,17 @@
+"""From-scratch optimizers of chapter 5.2, each a ``torch.optim.Optimizer`` subclass.
+
+They follow ``torch.optim``'s names and semantics (schedulers, ``state_dict`` and parameter
+groups work), and the tests in ``tests/test_optim.py`` check them against ``torch.optim`` or
+against step-by-step implementations of the papers' rules.
+"""
+from .adafactor import Adafactor
+from .adagrad import AdaGrad
+from .adam import Adam, AdamW
+from .lion import Lion
+from .memory import StateBytes, state_bytes
+from .rmsprop import RMSProp
+from .sgd import SGD
+from .sophia import Sophia
+
+__all__ = ["SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Lion", "Sophia", "Adafactor",
+           "StateBytes", "state_bytes"]

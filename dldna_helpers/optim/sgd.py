@@ -1,0 +1,55 @@
+"""Stochastic gradient descent with heavy-ball or Nesterov momentum (Polyak 1964; Sutskever et al. 2013)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import torch
+
+from ._checks import check_range
+
+
+class SGD(torch.optim.Optimizer):
+    """SGD with momentum ``v ← μ·v + (1 − dampening)·g`` and ``θ ← θ − lr·v``.
+
+    The default ``dampening=0`` gives the classical ``v ← μ·v + g`` of ``torch.optim.SGD``;
+    ``dampening=momentum`` turns ``v`` into an exponential moving average, whose steps are
+    ``1/(1 − μ)`` times smaller (10× at μ = 0.9). ``weight_decay`` adds ``λ·θ`` to the gradient.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        check_range("lr", lr, 0.0)
+        check_range("momentum", momentum, 0.0, 1.0)
+        check_range("dampening", dampening, 0.0, 1.0, include_high=True)
+        check_range("weight_decay", weight_decay, 0.0)
+        if nesterov and (momentum == 0 or dampening != 0):
+            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, "
+                             f"got momentum={momentum}, dampening={dampening}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
+                if wd != 0:
+                    g = g.add(p, alpha=wd)                        # L2 penalty: g + λθ
+                if mu != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:            # first step: v = g
+                        state["momentum_buffer"] = g.clone()
+                    else:
+                        state["momentum_buffer"].mul_(mu).add_(g, alpha=1 - group["dampening"])
+                    v = state["momentum_buffer"]
+                    g = g.add(v, alpha=mu) if group["nesterov"] else v  # Nesterov looks one step ahead
+                p.add_(g, alpha=-lr)
+        return loss

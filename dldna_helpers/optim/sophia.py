@@ -1,0 +1,116 @@
+"""Sophia (Liu et al. 2023): momentum divided by a clipped diagonal-Hessian estimate.
+
+The training loop of :mod:`dldna_helpers.training` calls ``hessian_due()`` before every step and,
+when it is True, ``update_hessian(model, inputs, targets, loss_fn)``: the estimate is refreshed
+every ``k`` steps, which keeps its cost to a small fraction of training.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._checks import check_betas, check_range
+
+ESTIMATORS = ("gnb", "hutchinson")
+
+
+class Sophia(torch.optim.Optimizer):
+    """``m ← β1·m + (1 − β1)·g``; every ``k`` steps ``h ← β2·h + (1 − β2)·ĥ``;
+    ``θ ← θ − lr·λ·θ − lr·clip(m / max(rho·h, eps), −1, 1)``.
+
+    ``rho`` is the paper's γ. ``ĥ`` is a diagonal-Hessian estimate from one mini-batch:
+
+    - ``"gnb"`` (Gauss–Newton–Bartlett, cross-entropy only): labels ``ŷ`` are sampled from the
+      model's own softmax, ``ĝ = ∇ mean CE(f(x), ŷ)``, ``ĥ = B·ĝ⊙ĝ`` (B = batch size);
+    - ``"hutchinson"``: ``ĥ = u⊙(H·u)`` with a Rademacher vector ``u`` and the Hessian of ``loss_fn``.
+
+    Where ``h`` is small or negative the ratio hits the clip and the step is ``lr·sign(m)``
+    (sign momentum); where the curvature is large the step is Newton-like, ``lr·m/(rho·h)``.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-4, betas: tuple[float, float] = (0.965, 0.99),
+                 rho: float = 0.04, weight_decay: float = 1e-1, eps: float = 1e-12, k: int = 10,
+                 estimator: str = "gnb") -> None:
+        check_range("lr", lr, 0.0)
+        check_betas(betas)
+        check_range("rho", rho, 0.0)
+        check_range("weight_decay", weight_decay, 0.0)
+        if not eps > 0:
+            raise ValueError(f"eps={eps!r} is invalid: allowed values are > 0 (it bounds the denominator)")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k={k!r} is invalid: the Hessian refresh interval must be an int >= 1")
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator={estimator!r} is invalid; allowed: {', '.join(ESTIMATORS)}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay, eps=eps))
+        self.k, self.estimator = k, estimator
+        self.hessian_updates = 0   # how many estimates were taken (for the reader; not needed by the update)
+
+    def _params(self) -> list[torch.Tensor]:
+        return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
+
+    def _state(self, p: torch.Tensor) -> dict[str, Any]:
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(p)
+            state["hessian"] = torch.zeros_like(p)
+        return state
+
+    def hessian_due(self) -> bool:
+        """True before steps 0, k, 2k, …: the loop should call :meth:`update_hessian` now."""
+        params = self._params()
+        return bool(params) and self._state(params[0])["step"] % self.k == 0
+
+    def update_hessian(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                       loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
+        """Refresh the EMA ``h`` from one estimate on this mini-batch; leaves ``p.grad`` untouched.
+
+        ``targets`` and ``loss_fn`` are used by Hutchinson's estimator; GNB samples its own labels.
+        """
+        params = self._params()
+        with torch.enable_grad():
+            outputs = model(inputs)
+            if self.estimator == "gnb":
+                sampled = torch.distributions.Categorical(logits=outputs.detach()).sample()
+                grads = torch.autograd.grad(F.cross_entropy(outputs, sampled), params, allow_unused=True)
+                estimates = [None if g is None else len(inputs) * g * g for g in grads]
+            else:
+                loss = (loss_fn or nn.CrossEntropyLoss())(outputs, targets)
+                grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+                used = [(p, g) for p, g in zip(params, grads) if g is not None]
+                u = [torch.randint_like(p, 2) * 2 - 1 for p, _ in used]          # Rademacher ±1
+                hvp = torch.autograd.grad([g for _, g in used], [p for p, _ in used], grad_outputs=u,
+                                          allow_unused=True)
+                by_param = {p: (ui * hu if hu is not None else torch.zeros_like(p))
+                            for (p, _), ui, hu in zip(used, u, hvp)}
+                estimates = [by_param.get(p) for p in params]
+        beta2_of = {p: group["betas"][1] for group in self.param_groups for p in group["params"]}
+        with torch.no_grad():
+            for p, h_hat in zip(params, estimates):
+                if h_hat is not None:
+                    self._state(p)["hessian"].lerp_(h_hat.detach(), 1 - beta2_of[p])  # h ← β2·h + (1−β2)·ĥ
+        self.hessian_updates += 1
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, (beta1, _), rho = group["lr"], group["betas"], group["rho"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self._state(p)
+                state["step"] += 1
+                m, h = state["exp_avg"], state["hessian"]
+                if group["weight_decay"] != 0:
+                    p.mul_(1 - lr * group["weight_decay"])            # decoupled weight decay
+                m.lerp_(p.grad, 1 - beta1)
+                ratio = (m / (rho * h).clamp_(min=group["eps"])).clamp_(-1.0, 1.0)
+                p.add_(ratio, alpha=-lr)
+        return loss
