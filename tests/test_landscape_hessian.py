@@ -96,6 +96,17 @@ def test_lanczos_on_a_known_matrix():
     assert abs(float(vecs[:, 0] @ q[:, 0])) > 0.999999
 
 
+@pytest.mark.parametrize("method", ["lanczos", "pyhessian"])
+def test_float32_eigenvectors_have_unit_norm(method):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(100, 200), nn.Tanh(), nn.Linear(200, 10))   # 22,210 parameters
+    gen = torch.Generator().manual_seed(0)
+    data = (torch.randn(64, 100, generator=gen), torch.randint(0, 10, (64,), generator=gen))
+    _, vecs = hessian_top_eigen(model, ce, data, k=2, method=method, tol=1e-3)
+    for vec in vecs:
+        assert float(sum((t.double() ** 2).sum() for t in vec)) == pytest.approx(1.0, abs=1e-5)
+
+
 def test_trace_within_three_standard_errors():
     model, data = tiny_model(), tiny_data()
     exact = float(torch.trace(exact_hessian(model, ce, data)))
