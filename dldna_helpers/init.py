@@ -130,16 +130,18 @@ def get_initializer(key: str) -> Initializer:
 
 @torch.no_grad()
 def initialize(model: nn.Module, key: str) -> nn.Module:
-    """Initialize every weight with >= 2 dims of ``model`` with ``INITIALIZERS[key]`` and zero
-    every bias; other 1-D parameters (PReLU slopes, norm scales) are left as they are.
-    Returns the same model."""
+    """Initialize every layer weight with >= 2 dims of ``model`` (parameters whose name ends in
+    ``weight``, e.g. ``weight``, ``in_proj_weight``) with ``INITIALIZERS[key]`` and zero every
+    bias (names ending in ``bias``). Everything else keeps its value: 1-D weights (PReLU slopes,
+    norm scales) and parameters that are not layer weights (class tokens, position
+    embeddings). Returns the same model."""
     init = get_initializer(key)
-    for module in model.modules():
-        for name, param in module.named_parameters(recurse=False):
-            if name == "bias":
-                param.zero_()
-            elif param.dim() >= 2:
-                init(param)
+    for name, param in model.named_parameters():
+        leaf = name.rsplit(".", 1)[-1]
+        if leaf.endswith("bias"):
+            param.zero_()
+        elif leaf.endswith("weight") and param.dim() >= 2:
+            init(param)
     return model
 
 

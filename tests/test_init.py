@@ -21,7 +21,7 @@ from dldna_helpers.init import (
     orthogonal_,
     weight_statistics,
 )
-from dldna_helpers.models import MLP
+from dldna_helpers.models import MLP, SmallCNN, SmallViT
 
 FAN_OUT, FAN_IN = 600, 1000  # 600k entries: the sample std is within ~0.1% of the true one
 
@@ -174,6 +174,26 @@ def test_initialize_zeroes_biases_keeps_prelu_slopes_and_returns_model():
         assert float(layer.weight.detach().std()) == pytest.approx(math.sqrt(1 / layer.in_features), rel=0.1)
     kept = [p for n, p in model.named_parameters() if p.dim() == 1 and not n.endswith("bias")]
     assert len(kept) == 4 and all(torch.equal(a, b) for a, b in zip(slopes, kept))
+
+
+def test_initialize_transformer_weights_but_not_embeddings():
+    torch.manual_seed(0)
+    vit = SmallViT(image_size=8, patch_size=4, dim=16, depth=1, heads=2, mlp_dim=32, num_classes=5)
+    with torch.no_grad():
+        vit.encoder.layers[0].self_attn.in_proj_bias.fill_(1.0)
+    pos, cls = vit.pos_embed.detach().clone(), vit.cls_token.detach().clone()
+    initialize(vit, "orthogonal")
+    attn = vit.encoder.layers[0].self_attn
+    s = torch.linalg.svdvals(attn.in_proj_weight.detach().double())  # (3·16, 16): orthonormal columns
+    assert torch.allclose(s, torch.ones_like(s), atol=1e-5)
+    assert torch.count_nonzero(attn.in_proj_bias) == 0
+    assert torch.equal(vit.pos_embed, pos) and torch.equal(vit.cls_token, cls)
+    assert torch.equal(vit.norm.weight, torch.ones_like(vit.norm.weight))  # 1-D scale kept
+
+
+def test_weight_statistics_skip_conv_kernels():
+    stats = weight_statistics(initialize(SmallCNN(num_classes=7, width=4), "kaiming_normal"))
+    assert list(stats["per_matrix"]) == ["head.2.weight"]
 
 
 def test_unknown_key_names_the_known_ones():
