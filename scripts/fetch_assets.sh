@@ -9,6 +9,7 @@
 #   _assets/vendor/mathjax/tex-mml-chtml.js            (+ fonts and extensions it loads)
 #   _assets/vendor/requirejs/require.js
 #   _assets/vendor/jupyter-widgets/html-manager/embed-amd.js  (+ its font files)
+#   _assets/vendor/jupyter-widgets/require-config.js   (tells require.js where that is)
 #
 # Quick when the pinned set is already unpacked (a stamp file records it).
 # Usage: bash scripts/fetch_assets.sh [--force]
@@ -22,7 +23,14 @@ PINS=(
   "@jupyter-widgets/html-manager@1.0.15 e6d841215eb298d8263d5387bf3c7e806cbc6522a649ace1b46c38fdce312435734611bd3d3790b118c5dc5513a29bc58bffd200178dcf5ca9e3b6c2ac9dc240"
   "requirejs@2.3.8 eff71348b39d6243413497033167fe96e16f32b8959bb798c69e017050ac017d30178db557271ee525cfd7b73e25de68b5728635e848a27165c905d2a302fa33"
 )
-STAMP_WANT="$(printf '%s\n' "${PINS[@]}" | sha256sum | cut -d' ' -f1)"
+# require.js names the widget bundle "@jupyter-widgets/html-manager/dist/libembed-amd" and
+# the bundle finds its icon fonts next to that module's URL; without this mapping the
+# URL is resolved against the page's folder and every font is a 404.
+REQUIRE_CONFIG='(function () {
+  var here = document.currentScript.src.replace(/[^/]*$/, "");
+  require.config({ paths: { "@jupyter-widgets/html-manager/dist": here + "html-manager" } });
+})();'
+STAMP_WANT="$( (printf '%s\n' "${PINS[@]}"; echo "$REQUIRE_CONFIG") | sha256sum | cut -d' ' -f1)"
 
 if [ "${1:-}" != "--force" ] && [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$STAMP_WANT" ] \
    && [ -f "$DEST/vendor/mathjax/tex-mml-chtml.js" ]; then
@@ -69,6 +77,7 @@ hm="$work/jupyter-widgets-html-manager-1.0.15/package"
 find "$hm/dist" -maxdepth 1 -type f ! -name '*.map' ! -name 'embed.js' \
   -exec cp {} "$new/vendor/jupyter-widgets/html-manager/" \;
 cp "$hm/LICENSE" "$new/vendor/jupyter-widgets/html-manager/LICENSE" 2>/dev/null || true
+echo "$REQUIRE_CONFIG" > "$new/vendor/jupyter-widgets/require-config.js"
 echo "$STAMP_WANT" > "$new/.stamp"
 rm -rf "$DEST"
 mv "$new" "$DEST"
