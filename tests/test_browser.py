@@ -155,8 +155,12 @@ def test_page(page_path, site, base_url, browser):
 
 @pytest.mark.parametrize("query", ["손실", "학습"])
 def test_search_finds_two_syllable_korean_words(query, site, base_url, browser):
-    visit = browser.open(f"{base_url}/search.html?q={quote(query)}", wait_for_math=False)
+    """Type the query into the search page's box as a reader would; results must appear."""
+    visit = browser.open(f"{base_url}/search.html", wait_for_math=False)
     try:
+        box = visit.page.locator(".bd-search-container input[name=q]")
+        box.fill(query)
+        box.press("Enter")
         visit.page.wait_for_selector("ul.search li", timeout=30_000)
         hits = visit.page.locator("ul.search li").count()
         SHOTS.mkdir(parents=True, exist_ok=True)
