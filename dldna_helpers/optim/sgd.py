@@ -1,4 +1,4 @@
-"""Stochastic gradient descent with heavy-ball or Nesterov momentum (Polyak 1964; Sutskever et al. 2013)."""
+"""SGD with heavy-ball or Nesterov momentum (Polyak 1964; Sutskever et al. 2013)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
@@ -11,20 +11,22 @@ from ._checks import check_range
 class SGD(torch.optim.Optimizer):
     """SGD with momentum ``v ← μ·v + (1 − dampening)·g`` and ``θ ← θ − lr·v``.
 
-    The default ``dampening=0`` gives the classical ``v ← μ·v + g`` of ``torch.optim.SGD``;
-    ``dampening=momentum`` turns ``v`` into an exponential moving average, whose steps are
-    ``1/(1 − μ)`` times smaller (10× at μ = 0.9). ``weight_decay`` adds ``λ·θ`` to the gradient.
+    ``dampening=0`` (default) is the classical ``v ← μ·v + g`` of ``torch.optim.SGD``.
+    ``dampening=momentum`` makes ``v`` a moving average of ``g``, whose steps are
+    ``1/(1 − μ)`` times smaller (10× at μ = 0.9).
+    ``weight_decay`` adds ``λ·θ`` to the gradient (an L2 penalty).
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
         check_range("lr", lr, 0.0)
         check_range("momentum", momentum, 0.0, 1.0)
         check_range("dampening", dampening, 0.0, 1.0, include_high=True)
         check_range("weight_decay", weight_decay, 0.0)
         if nesterov and (momentum == 0 or dampening != 0):
-            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
+            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={momentum}, dampening={dampening}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, defaults)
@@ -42,14 +44,16 @@ class SGD(torch.optim.Optimizer):
                     continue
                 g = p.grad
                 if wd != 0:
-                    g = g.add(p, alpha=wd)                        # L2 penalty: g + λθ
+                    g = g.add(p, alpha=wd)                  # L2 penalty: g + λθ
                 if mu != 0:
                     state = self.state[p]
-                    if "momentum_buffer" not in state:            # first step: v = g
+                    if "momentum_buffer" not in state:      # first step: v = g
                         state["momentum_buffer"] = g.clone()
                     else:
-                        state["momentum_buffer"].mul_(mu).add_(g, alpha=1 - group["dampening"])
+                        v = state["momentum_buffer"]
+                        v.mul_(mu).add_(g, alpha=1 - group["dampening"])
                     v = state["momentum_buffer"]
-                    g = g.add(v, alpha=mu) if group["nesterov"] else v  # Nesterov looks one step ahead
+                    # Nesterov looks one step ahead: g + μ·v instead of v
+                    g = g.add(v, alpha=mu) if group["nesterov"] else v
                 p.add_(g, alpha=-lr)
         return loss

@@ -69,6 +69,8 @@ class Sophia(torch.optim.Optimizer):
         """Refresh the EMA ``h`` from one estimate on this mini-batch; leaves ``p.grad`` untouched.
 
         ``targets`` and ``loss_fn`` are used by Hutchinson's estimator; GNB samples its own labels.
+        The extra forward pass runs in the model's current mode, so in training mode it also
+        updates BatchNorm running statistics (once every ``k`` steps).
         """
         params = self._params()
         with torch.enable_grad():
