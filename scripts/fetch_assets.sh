@@ -54,7 +54,11 @@ for pin in "${PINS[@]}"; do
   read -r spec want <<<"$pin"
   # `npm pack` downloads just the tarball (no dependency tree) and checks the registry's
   # integrity field; the pinned hash additionally guards against a re-published version.
-  file="$(cd "$work" && npm pack --silent "$spec" 2>/dev/null | tail -n1)"
+  if ! file="$(cd "$work" && npm pack --silent "$spec" 2>"$work/npm.log" | tail -n1)" || [ ! -f "$work/$file" ]; then
+    echo "[assets] npm pack $spec failed (is the npm registry reachable?):" >&2
+    cat "$work/npm.log" >&2
+    exit 1
+  fi
   got="$(sha512sum "$work/$file" | cut -d' ' -f1)"
   if [ "$got" != "$want" ]; then
     echo "[assets] $spec: sha512 $got does not match the pinned $want" >&2
