@@ -141,12 +141,45 @@ def korean_font_file() -> Path:
     )
 
 
+KOREAN_FAMILY = "NanumGothic DLDNA"
+
+
+def _font_with_minus_sign(path: Path) -> Path:
+    """A copy of the Korean font that also maps U+2212 (the minus sign).
+
+    NanumGothic has no U+2212. Matplotlib's mathtext (log-axis tick labels such as
+    10^-3) draws the minus in the first font family and, finding no glyph, logs a warning
+    and a box. The copy maps U+2212 to the font's en dash (or hyphen) and gets its own
+    family name, so it never collides with a system-wide NanumGothic.
+    """
+    out = cache_dir("fonts") / "NanumGothic-DLDNA.ttf"
+    if out.exists():
+        return out
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path))
+    for table in font["cmap"].tables:
+        if table.isUnicode() and 0x2212 not in table.cmap:
+            source = table.cmap.get(0x2013) or table.cmap.get(0x2D)
+            if source is not None:
+                table.cmap[0x2212] = source
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = KOREAN_FAMILY
+        elif record.nameID == 6:
+            record.string = KOREAN_FAMILY.replace(" ", "-")
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    font.save(str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
 def setup_korean_font() -> str:
     """Make matplotlib draw Korean text (NanumGothic) with an intact minus sign; return the family."""
     import matplotlib as mpl
     from matplotlib import font_manager
 
-    path = korean_font_file()
+    path = _font_with_minus_sign(korean_font_file())
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
     mpl.rcParams["font.family"] = [family, "DejaVu Sans"]

@@ -75,3 +75,15 @@ def test_provenance_line_names_everything():
 def test_cache_dir_follows_environment(tmp_cache):
     path = env.cache_dir("runs")
     assert path.is_dir() and str(path).startswith(str(tmp_cache))
+
+
+def test_log_axis_minus_sign_has_a_glyph(caplog):
+    """Log-axis tick labels (10^-3) use mathtext's minus: the Korean font must provide it."""
+    env.setup_korean_font()
+    fig, ax = plt.subplots()
+    ax.semilogy([1, 2, 3], [1e-3, 1e-1, 10])
+    ax.set_xlabel("에포크 $x^{-2}$")
+    with caplog.at_level("WARNING"):
+        fig.canvas.draw()
+    plt.close(fig)
+    assert not [r for r in caplog.records if "does not have a glyph" in r.getMessage()]
