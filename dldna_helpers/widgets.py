@@ -1,14 +1,18 @@
 """Exercise checkers and interactive figures that work with a kernel *and* on the static site.
 
 A live ipywidgets form needs a kernel: on the built website its Python callbacks never
-run. Every interactive object here therefore carries two views in one output:
+run. Every interactive object here therefore has two views:
 
-- ``application/vnd.jupyter.widget-view+json``: the ipywidgets form, which Jupyter and
-  Colab prefer when a kernel is running;
-- ``text/html``: a self-contained HTML/JavaScript version of the same thing, built from
-  values and hints precomputed in Python (no kernel needed). A page drops the widget
-  view for its HTML build with the front-matter option
-  ``mystnb: mime_priority_overrides: [["html", "application/vnd.jupyter.widget-view+json", null]]``.
+- ``text/html``: a self-contained HTML/JavaScript version, built from values and hints
+  precomputed in Python (no kernel needed). It is always in the output.
+- ``application/vnd.jupyter.widget-view+json``: the ipywidgets form, added only when a
+  reader runs the cell in Jupyter or Colab. Jupyter and Colab prefer it over the HTML.
+
+Which case applies is decided by :func:`interactive_frontend`: executors that store
+outputs for the static site (nbclient, nbconvert, Jupyter Book, papermill) run without
+stdin, reader frontends with it. This matters because myst-nb renders the widget view
+whenever a bundle has one (it ranks it above ``text/html``, and only globally configurable),
+which would put a dead form on the site.
 
 The diagnosis of exercise 1 is plain Python (:func:`diagnose`), and the JavaScript runs
 the same algorithm on the same precomputed table (:func:`momentum_spec`), so both give
@@ -29,7 +33,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 __all__ = [
     "MomentumExercise", "Feedback", "momentum_spec", "parse_number", "diagnose",
-    "momentum_checker", "momentum_checker_html", "interactive_figure", "LiveOrStatic",
+    "momentum_checker", "momentum_checker_html", "interactive_figure", "LiveOrStatic", "interactive_frontend",
 ]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -259,9 +263,21 @@ def diagnose(answers: Mapping[str, Any], spec: Mapping[str, Any] | None = None) 
 
 
 # ------------------------------------------------------------------ live + static in one output
+def interactive_frontend() -> bool:
+    """True when a reader runs the cell (Jupyter, Colab: the request allows ``input()``);
+    False outside IPython and under executors that store outputs (nbclient & co. send
+    ``allow_stdin=False``)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    kernel = getattr(get_ipython(), "kernel", None)
+    return bool(getattr(kernel, "_allow_stdin", False))
+
+
 class LiveOrStatic:
-    """One output with two views: the ipywidgets ``widget`` (chosen by Jupyter/Colab with a
-    kernel) and ``html``, a self-contained HTML/JavaScript view for the static site."""
+    """One output: ``html`` (a self-contained HTML/JavaScript view that works on the static
+    site) and, when ``widget`` is given, the ipywidgets view that Jupyter/Colab prefer."""
 
     def __init__(self, widget: Any, html_text: str) -> None:
         self.widget = widget
@@ -391,8 +407,11 @@ def momentum_checker_html(ex: MomentumExercise = MomentumExercise(), form_id: st
     )
 
 
-def momentum_checker(ex: MomentumExercise = MomentumExercise()) -> LiveOrStatic:
-    """Exercise 1's checker: an ipywidgets form with a kernel, the HTML/JS form without one."""
+def momentum_checker(ex: MomentumExercise = MomentumExercise(), live: bool | None = None) -> LiveOrStatic:
+    """Exercise 1's checker: the HTML/JS form, plus an ipywidgets form when ``live``
+    (default: :func:`interactive_frontend`)."""
+    if not (live if live is not None else interactive_frontend()):
+        return LiveOrStatic(None, momentum_checker_html(ex))
     import ipywidgets as w
 
     spec = momentum_spec(ex)
@@ -420,12 +439,13 @@ def _figure_png(fig: Any, dpi: int) -> str:
 
 def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[Any]], *,
                        labels: Mapping[str, str] | None = None, dpi: int = 72,
-                       max_frames: int = 40) -> LiveOrStatic:
+                       max_frames: int = 40, live: bool | None = None) -> LiveOrStatic:
     """Sliders over ``params`` (name → list of values) redrawing ``draw(**values) -> Figure``.
 
-    With a kernel: ipywidgets selection sliders. On the static site: every combination is
-    drawn once in advance and embedded as PNG frames that HTML range inputs switch between,
-    so the sliders still work without a kernel (the "saved states" of the figure).
+    Always: every combination is drawn once in advance and embedded as PNG frames that HTML
+    range inputs switch between, so the sliders work on the static site (the "saved states"
+    of the figure). When ``live`` (default: :func:`interactive_frontend`): also ipywidgets
+    selection sliders that redraw with the kernel.
     """
     import matplotlib.pyplot as plt
 
@@ -470,6 +490,8 @@ def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[A
         "root.querySelector('img').src='data:image/png;base64,'+frames[index];}"
         "inputs.forEach(function(el){el.addEventListener('input',show);});})();</script></div>"
     )
+    if not (live if live is not None else interactive_frontend()):
+        return LiveOrStatic(None, static_html)
 
     import ipywidgets as w
     from IPython.display import display

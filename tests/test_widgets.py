@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dldna_helpers.widgets import (
-    WIDGET_VIEW, MomentumExercise, diagnose, interactive_figure, momentum_checker,
+    WIDGET_VIEW, MomentumExercise, diagnose, interactive_figure, interactive_frontend, momentum_checker,
     momentum_checker_html, momentum_spec, parse_number,
 )
 
@@ -192,14 +192,22 @@ def test_static_form_embeds_the_spec_and_the_script():
 
 
 def test_checker_output_has_widget_and_html_views():
-    bundle = momentum_checker()._repr_mimebundle_()
+    bundle = momentum_checker(live=True)._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and "dldna-checker" in bundle["text/html"]
+
+
+def test_without_a_reader_frontend_only_the_static_view_is_stored():
+    """Outside a reader's Jupyter/Colab (here: no kernel at all) no widget view is emitted,
+    so the static site never renders a widget whose callbacks cannot run."""
+    assert not interactive_frontend()
+    bundle = momentum_checker()._repr_mimebundle_()
+    assert WIDGET_VIEW not in bundle and "dldna-checker" in bundle["text/html"]
 
 
 def test_live_widget_uses_the_same_diagnosis():
     import ipywidgets as w
 
-    checker = momentum_checker()
+    checker = momentum_checker(live=True)
     texts = [c for c in checker.widget.children for c in getattr(c, "children", [c]) if isinstance(c, w.Text)]
     assert len(texts) == 6
     for box, key in zip(texts, ["v1", "w1", "v2", "w2", "v3", "w3"]):
@@ -221,7 +229,7 @@ def test_interactive_figure_precomputes_every_frame():
         ax.plot([0, 1], [0, a * b])
         return fig
 
-    out = interactive_figure(draw, {"a": [1, 2], "b": [0.5, 1.0, 2.0]}, labels={"a": "진폭"})
+    out = interactive_figure(draw, {"a": [1, 2], "b": [0.5, 1.0, 2.0]}, labels={"a": "진폭"}, live=True)
     frames = json.loads(re.search(r"class='frames'>(.*?)</script>", out.html, re.S).group(1))
     assert len(frames) == 6
     assert set(calls[:6]) == {(a, b) for a in (1, 2) for b in (0.5, 1.0, 2.0)}
@@ -230,3 +238,16 @@ def test_interactive_figure_precomputes_every_frame():
         interactive_figure(draw, {"a": list(range(10)), "b": list(range(10))})
     with pytest.raises(ValueError, match="'b' has no values"):
         interactive_figure(draw, {"a": [1], "b": []})
+
+
+def test_interactive_frontend_follows_the_kernels_stdin_flag(monkeypatch):
+    """Jupyter/Colab send execute requests with allow_stdin=True; nbclient & co. with False."""
+    import types
+
+    import IPython
+
+    for allow, expected in ((True, True), (False, False)):
+        shell = types.SimpleNamespace(kernel=types.SimpleNamespace(_allow_stdin=allow))
+        monkeypatch.setattr(IPython, "get_ipython", lambda shell=shell: shell)
+        assert interactive_frontend() is expected
+        assert (WIDGET_VIEW in momentum_checker()._repr_mimebundle_()) is expected
