@@ -181,3 +181,27 @@ def test_trajectory_sorted_numerically_and_pca_exact():
         trajectory_embedding(shuffled, "umap")
     with pytest.raises(ValueError, match="at least 3 checkpoints"):
         trajectory_embedding(shuffled[:2])
+
+
+class HiddenScale(nn.Module):
+    """A parameter used before the first layer without a module call: the first layer's input then
+    depends on the weights, so the precomputation would be wrong and must be rejected."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.extra = nn.ParameterList([nn.Parameter(torch.ones(12, dtype=torch.float64))])
+        self.fc1 = nn.Linear(12, 8).double()
+        self.fc2 = nn.Linear(8, 3).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.tanh(self.fc1(x * self.extra[0])))
+
+
+def test_surface_rejects_an_invalid_shortcut():
+    torch.manual_seed(0)
+    model, batch, loss_fn = HiddenScale(), data(), nn.CrossEntropyLoss()
+    d1 = random_direction(model, ignore_1d=False, seed=1)   # moves the hidden 1-D scale too
+    d2 = random_direction(model, ignore_1d=False, seed=2)
+    xs, ys = [-1.0, 0.0, 0.5], [-0.5, 1.0]
+    z = loss_surface(model, loss_fn, batch, d1, d2, xs, ys)
+    np.testing.assert_allclose(z, naive_surface(model, loss_fn, batch, d1, d2, xs, ys), atol=1e-9)
