@@ -365,7 +365,7 @@ _FORM_JS = r"""
       out.appendChild(el); out.appendChild(document.createElement("br"));
     });
   }
-  root.querySelector("button.dldna-check").addEventListener("click", check);
+  // A submit button, so that Enter in any field checks too (implicit submission needs one).
   root.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); check(); });
 })();
 """
@@ -401,7 +401,7 @@ def momentum_checker_html(ex: MomentumExercise = MomentumExercise(), form_id: st
         f"<script type='application/json'>{spec_json}</script>"
         f"<form><p style='margin:0 0 .4em'>L(w) = w², η = {ex.lr}, μ = {ex.momentum}, w₀ = {ex.w0}, v₀ = 0</p>"
         f"<table><tr><th>단계 t</th><th>속도 v_t</th><th>가중치 w_t</th></tr>{rows}</table>"
-        f"<button type='button' class='dldna-check'>확인</button></form>"
+        f"<button type='submit' class='dldna-check'>확인</button></form>"
         f"<div class='dldna-feedback' aria-live='polite'></div>"
         f"<script>{_FORM_JS % {'id': form_id}}</script></div>"
     )

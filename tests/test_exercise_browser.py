@@ -1,27 +1,26 @@
 """The kernel-free exercise checker in a real browser (headless Chromium from Debian).
 
-The emitted HTML form is written to a file together with a small driver script that
-fills in the inputs as a reader would (value + input event), presses '확인' (or Enter),
-and records the feedback the page shows. ``chromium --dump-dom`` prints the page after
-its scripts ran; the recorded feedback must equal the Python diagnosis line by line.
+The HTML that ``dldna_helpers.widgets`` emits for the static site is served locally and
+driven the way a reader uses it (tests/browser_utils.py: Playwright on the system
+Chromium, off-site requests blocked): answers are typed key by key into the inputs,
+'확인' is clicked or Enter pressed, and the feedback the page shows must equal the
+Python diagnosis line by line. The figure slider is moved with the keyboard.
 """
 from __future__ import annotations
 
 import json
 import re
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from dldna_helpers.widgets import diagnose, interactive_figure, momentum_checker_html
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+pytest.importorskip("playwright", reason="playwright is not installed (pinned in requirements.txt)")
+if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+from browser_utils import Browser, serve_folder  # noqa: E402  (after the skips)
 
 CASES = [
     {"v1": "4", "w1": "1.6", "v2": "6.8", "w2": "0.92", "v3": "7.96", "w3": "0.124"},   # all right
@@ -35,82 +34,71 @@ CASES = [
     {"v1": "−0.4"},                                                                      # v = μv − ηg, Unicode minus
     {},                                                                                  # empty form
 ]
-
-DRIVER = """
-<pre id="results"></pre>
-<script>
-(function () {
-  var root = document.querySelector(".dldna-checker");
-  var cases = %(cases)s, results = [];
-  cases.forEach(function (answers, i) {
-    root.querySelectorAll("input").forEach(function (input) {
-      input.focus();
-      input.value = answers[input.name] || "";
-      input.dispatchEvent(new Event("input", {bubbles: true}));
-    });
-    if (i %% 2) root.querySelector("form").requestSubmit();      // Enter in a field
-    else root.querySelector("button.dldna-check").click();      // the button
-    var lines = Array.prototype.map.call(
-      root.querySelectorAll(".dldna-feedback span, .dldna-feedback b"), function (el) { return el.textContent; });
-    var invalid = Array.prototype.map.call(root.querySelectorAll("input[aria-invalid=true]"), function (el) { return el.name; });
-    results.push({lines: lines, invalid: invalid});
-  });
-  %(extra)s
-  document.getElementById("results").textContent = JSON.stringify(results);
-})();
-</script>
-"""
+KEYS = ["v1", "w1", "v2", "w2", "v3", "w3"]
 
 
-def run_page(tmp_path: Path, body: str) -> list:
-    page = tmp_path / "page.html"
-    page.write_text(f"<!doctype html><html lang='ko'><head><meta charset='utf-8'></head><body>{body}</body></html>",
-                    encoding="utf-8")
-    proc = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000",
-         "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )
-    match = re.search(r'<pre id="results">(.*?)</pre>', proc.stdout, re.S)
-    assert match and match.group(1), f"no results in the page (chromium exit {proc.returncode}): {proc.stderr[-2000:]}"
-    import html
-
-    return json.loads(html.unescape(match.group(1)))
-
-
-def test_static_checker_gives_the_python_feedback(tmp_path):
-    body = momentum_checker_html(form_id="ex1") + DRIVER % {"cases": json.dumps(CASES, ensure_ascii=False), "extra": ""}
-    results = run_page(tmp_path, body)
-    assert len(results) == len(CASES)
-    for answers, got in zip(CASES, results):
-        fb = diagnose(answers)
-        assert got["lines"] == fb.lines, answers
-        assert sorted(got["invalid"]) == sorted(k for k, s in fb.status.items() if s in ("wrong", "invalid"))
-    assert "모두 맞았습니다" in results[0]["lines"][-1]
-    assert "감쇠(dampening)" in results[2]["lines"][-2]
-    assert "w를 v보다 먼저 갱신" in results[3]["lines"][-2]
-
-
-def test_static_figure_slider_switches_frames(tmp_path):
+def draw(a):
     import matplotlib.pyplot as plt
 
-    def draw(a):
-        fig, ax = plt.subplots(figsize=(2, 2))
-        ax.plot([0, 1], [0, a])
-        return fig
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, a])
+    return fig
 
-    figure = interactive_figure(draw, {"a": [1, 2, 3]}, labels={"a": "기울기"})
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exercise-site")
+    figure = interactive_figure(draw, {"a": [1, 2, 3]}, labels={"a": "기울기"}, live=False)
+    (folder / "index.html").write_text(
+        "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>연습</title></head><body>"
+        + momentum_checker_html(form_id="ex1") + figure.html + "</body></html>", encoding="utf-8")
     frames = json.loads(re.search(r"class='frames'>(.*?)</script>", figure.html, re.S).group(1))
-    extra = """
-      var fig = document.querySelector(".dldna-figure-slider"), slider = fig.querySelector("input[type=range]");
-      var seen = [];
-      [2, 0, 1].forEach(function (k) {
-        slider.value = String(k);
-        slider.dispatchEvent(new Event("input", {bubbles: true}));
-        seen.push([fig.querySelector("img").src.slice(22), fig.querySelector("output").textContent]);
-      });
-      results.push(seen);
-    """
-    body = momentum_checker_html(form_id="ex1") + figure.html + DRIVER % {"cases": "[]", "extra": extra}
-    seen = run_page(tmp_path, body)[-1]
-    assert seen == [[frames[2], "3"], [frames[0], "1"], [frames[1], "2"]]
+    with serve_folder(folder) as base, Browser() as browser:
+        visit = browser.open(base + "/index.html", wait_for_math=False)
+        yield visit, frames
+        assert visit.problems() == []
+
+
+@pytest.mark.parametrize("i", range(len(CASES)))
+def test_typed_answers_get_the_python_feedback(page, i):
+    visit, _ = page
+    p, answers = visit.page, CASES[i]
+    for key in KEYS:
+        box = p.locator(f"#ex1 input[name='{key}']")
+        box.fill("")
+        if answers.get(key):
+            box.press_sequentially(answers[key])          # typed key by key, as a reader would
+    if i % 2:
+        p.locator("#ex1 input[name='w1']").press("Enter")  # Enter in a field submits
+    else:
+        p.locator("#ex1 button.dldna-check").click()
+    shown = p.eval_on_selector_all("#ex1 .dldna-feedback span, #ex1 .dldna-feedback b",
+                                   "els => els.map(e => e.textContent)")
+    marked = p.eval_on_selector_all("#ex1 input[aria-invalid=true]", "els => els.map(e => e.name)")
+    fb = diagnose(answers)
+    assert shown == fb.lines
+    assert sorted(marked) == sorted(k for k, s in fb.status.items() if s in ("wrong", "invalid"))
+
+
+def test_hints_name_the_slips(page):
+    visit, _ = page
+    p = visit.page
+    for key in KEYS:
+        p.locator(f"#ex1 input[name='{key}']").fill("")
+    p.locator("#ex1 input[name='v1']").press_sequentially("0.4")
+    p.locator("#ex1 button.dldna-check").click()
+    assert "감쇠(dampening)" in p.locator("#ex1 .dldna-feedback").inner_text()
+
+
+def test_figure_slider_moves_between_saved_frames(page):
+    visit, frames = page
+    p = visit.page
+    slider = p.locator(".dldna-figure-slider input[type=range]")
+    image = p.locator(".dldna-figure-slider img")
+    label = p.locator(".dldna-figure-slider output")
+    assert image.get_attribute("src").endswith(frames[0]) and label.inner_text() == "1"
+    slider.focus()
+    p.keyboard.press("End")
+    assert image.get_attribute("src").endswith(frames[2]) and label.inner_text() == "3"
+    p.keyboard.press("ArrowLeft")
+    assert image.get_attribute("src").endswith(frames[1]) and label.inner_text() == "2"
