@@ -51,7 +51,9 @@ def wavelet_multiscale(surface: np.ndarray, wavelet: str = "haar", level: int | 
     grid steps. (Decomposing all the way down leaves a 1×1 approximation, the mean, which is zero
     after centring: every surface would get roughness 1.) ``level=None`` uses the largest level
     the grid allows. The Haar wavelet with periodization is orthonormal: the coefficient
-    energies add up to the energy of the (centred) grid when its sides are powers of two.
+    energies add up to the energy of the (centred) grid when its sides are powers of two. On
+    a side of odd length PyWavelets repeats the last sample, so the last detail coefficient along
+    that side is zero: an edge effect of the transform, not a property of the surface.
     """
     import pywt
 
