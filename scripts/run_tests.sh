@@ -4,6 +4,9 @@
 # re-executes every committed notebook and compares its outputs), and browser checks
 # of the built site.
 set -euo pipefail
+# Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning made
+# torch 5-10x slower (measured in bench/bench_landscape.py). Must be set before torch loads.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 cd "$ROOT"

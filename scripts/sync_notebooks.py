@@ -73,6 +73,7 @@ def sync(md_path: Path, execute: bool, timeout: int) -> None:
     if execute:
         env_backup = dict(os.environ)
         os.environ.setdefault("DLDNA_PROFILE", "quick")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see scripts/build_book.sh
         start = time.perf_counter()
         try:
             NotebookClient(nb, timeout=timeout, kernel_name="python3",
