@@ -183,6 +183,8 @@ def test_dark_mode_gives_figures_a_light_background(site, base_url, browser):
         background = visit.page.evaluate(
             "() => getComputedStyle(document.querySelector('.cell_output img')).backgroundColor")
         SHOTS.mkdir(parents=True, exist_ok=True)
+        figure = visit.page.locator(".cell_output img").first
+        figure.scroll_into_view_if_needed()
         visit.page.screenshot(path=str(SHOTS / ("dark__" + page_path.replace("/", "__")[:-5] + ".png")))
     finally:
         browser.close_page(visit)
