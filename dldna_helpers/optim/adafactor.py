@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from ._checks import check_range
+from ._closure import evaluate_closure
 
 
 class Adafactor(torch.optim.Optimizer):
@@ -39,10 +40,7 @@ class Adafactor(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, wd, (eps1, eps2) = group["lr"], group["weight_decay"], group["eps"]
             for p in group["params"]:

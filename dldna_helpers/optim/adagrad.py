@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from ._checks import check_range
+from ._closure import evaluate_closure
 
 
 class AdaGrad(torch.optim.Optimizer):
@@ -27,10 +28,7 @@ class AdaGrad(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

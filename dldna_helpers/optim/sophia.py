@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._checks import check_betas, check_range
+from ._closure import evaluate_closure
 
 ESTIMATORS = ("gnb", "hutchinson")
 
@@ -98,10 +99,7 @@ class Sophia(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, (beta1, _), rho = group["lr"], group["betas"], group["rho"]
             for p in group["params"]:
