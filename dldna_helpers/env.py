@@ -198,10 +198,17 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 
 
 def setup_page(seed: int = 0) -> tuple[Profile, torch.device]:
-    """The first lines of every chapter page: Korean fonts, profile, device and seeds.
+    """The first lines of every chapter page: Korean fonts, seeds, profile and device
+    (one CPU thread in the quick profile, for reproducible numbers).
 
     The page prints :func:`provenance` once it knows its data source.
     """
     setup_korean_font()
     seed_everything(seed)
-    return get_profile(), get_device()
+    profile, device = get_profile(), get_device()
+    if device.type == "cpu" and profile.name == "quick":
+        # One thread: the same numbers on every CPU machine whatever its core count (the
+        # committed notebooks are compared against fresh runs), and no thread contention
+        # on a busy 2-core machine, where two threads ran several times slower.
+        torch.set_num_threads(1)
+    return profile, device
