@@ -8,22 +8,13 @@ The last line is the summary.
 """
 from __future__ import annotations
 
-import time
 
 import torch
 from torch import nn
 
 from dldna_helpers.data import DEBIAN_FASHION_MNIST, TensorLoader, load_fashion_mnist
 from dldna_helpers.models import MLP
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_time
 
 
 def epoch(model, opt, batches) -> None:
@@ -46,8 +37,8 @@ def main() -> None:
     # interleave the two measurements so machine noise hits both alike
     t_loader, t_premade = [], []
     for _ in range(3):
-        t_loader.append(best_of(lambda: epoch(model, opt, loader), 1))
-        t_premade.append(best_of(lambda: epoch(model, opt, premade), 1))
+        t_loader.append(best_time(lambda: epoch(model, opt, loader), 1))
+        t_premade.append(best_time(lambda: epoch(model, opt, premade), 1))
     ratio_train = min(t_loader) / min(t_premade)
     print(f"MLP epoch, 20k samples: TensorLoader {min(t_loader):.3f} s, pre-made tensors {min(t_premade):.3f} s")
     print(f"ratio TensorLoader/pre-made = {ratio_train:.2f} (target <= 1.2)")
@@ -57,8 +48,8 @@ def main() -> None:
     tv = datasets.FashionMNIST(str(_torchvision_root()), train=True, download=False,
                                transform=transforms.ToTensor())
     tv_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(tv, range(20000)), batch_size=128, shuffle=True)
-    t_tv = best_of(lambda: [None for _ in tv_loader], 2)
-    t_ours = best_of(lambda: [None for _ in loader], 3)
+    t_tv = best_time(lambda: [None for _ in tv_loader], 2)
+    t_ours = best_time(lambda: [None for _ in loader], 3)
     ratio_iter = t_tv / t_ours
     print(f"iterate one epoch (no model): torchvision+ToTensor {t_tv:.3f} s, TensorLoader {t_ours:.4f} s")
     print(f"SUMMARY data: epoch ratio {ratio_train:.2f} (<= 1.2), iteration speed-up {ratio_iter:.1f}x (>= 5)")

@@ -17,7 +17,6 @@ Timings are the minimum over repeats (the machine may be shared). Usage:
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -27,15 +26,7 @@ from torch.func import functional_call, hessian, vmap
 from dldna_helpers.env import get_profile
 from dldna_helpers.landscape import hessian_top_eigen, loss_surface, random_direction
 from dldna_helpers.models import MLP
-
-
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_time
 
 
 def rebuild_grid(model, loss_fn, data, d1, d2, xs, ys) -> np.ndarray:
