@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .env import cache_dir
+from .storage import save_atomic
 
 STANDIN_ENV = "DLDNA_ALLOW_STANDIN"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -47,7 +48,7 @@ class TensorData:
         return len(self.y)
 
     def subset(self, n: int | None, seed: int = 0) -> "TensorData":
-        """A class-stratified-by-chance random subset of ``n`` samples (``None``: everything)."""
+        """A seeded random subset of ``n`` samples (``None``: everything)."""
         if n is None or n >= len(self):
             return self
         if n <= 0:
@@ -112,16 +113,10 @@ def load_fashion_mnist(train: bool = True, subset: int | None = None, seed: int 
             found = _fashion_from_torchvision(cache_dir("data", "torchvision"), train)
             source = "FashionMNIST (torchvision 다운로드)"
         images, labels = (torch.from_numpy(np.array(a)) for a in found)
-        _save_atomic({"images": images, "labels": labels.long(), "source": source}, cached)
+        save_atomic({"images": images, "labels": labels.long(), "source": source}, cached)
     x = (images.float().div_(255.0).unsqueeze(1) - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
     data = TensorData(x, labels.long(), FASHION_MNIST_CLASSES_KO, source)
     return data.subset(subset, seed)
-
-
-def _save_atomic(obj: object, path: Path) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------ CIFAR-100

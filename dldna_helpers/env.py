@@ -157,6 +157,8 @@ def _font_with_minus_sign(path: Path) -> Path:
         return out
     from fontTools.ttLib import TTFont
 
+    from .storage import atomic_write
+
     font = TTFont(str(path))
     for table in font["cmap"].tables:
         if table.isUnicode() and 0x2212 not in table.cmap:
@@ -168,9 +170,7 @@ def _font_with_minus_sign(path: Path) -> Path:
             record.string = KOREAN_FAMILY
         elif record.nameID == 6:
             record.string = KOREAN_FAMILY.replace(" ", "-")
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    font.save(str(tmp))
-    os.replace(tmp, out)
+    atomic_write(out, lambda tmp: font.save(str(tmp)))
     return out
 
 

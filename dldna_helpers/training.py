@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from .env import cache_dir
+from .storage import save_atomic  # noqa: F401  (re-exported: part of this module's API)
 
 CACHE_FORMAT = 1  # bump when the checkpoint layout or the loop's semantics change
 DIVERGENCE_LOSS = 1e4  # a cross-entropy this large means the weights have blown up
@@ -104,18 +104,6 @@ def config_key(config: Mapping[str, Any]) -> str:
 def run_dir(config: Mapping[str, Any]) -> Path:
     """The cache folder of one run configuration."""
     return cache_dir("runs") / config_key(config)
-
-
-def save_atomic(obj: Any, path: Path) -> None:
-    """Write with ``torch.save`` (or JSON for ``.json``) to a temporary file, then rename:
-    a crash never leaves a truncated checkpoint behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if path.suffix == ".json":
-        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1))
-    else:
-        torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def load_checkpoints(config: Mapping[str, Any]) -> list[tuple[int, dict[str, torch.Tensor]]]:
