@@ -92,12 +92,12 @@ class DynamicsTracker:
         self._started = False
 
     def _reset_sums(self) -> None:
-        self._norm_sum = 0.0
         self._layer_sums = [0.0] * len(self._groups)
         self._steps = 0
 
     def after_backward(self, model: nn.Module) -> None:
-        self._norm_sum += global_grad_norm(model.parameters())
+        # The global norm is already recorded by train() (History.grad_norm); only the
+        # per-layer norms are measured here.
         for i, params in enumerate(self._groups.values()):
             self._layer_sums[i] += global_grad_norm(params)
         self._steps += 1
@@ -122,7 +122,7 @@ class DynamicsTracker:
         steps = max(self._steps, 1)
         r.loss.append(history.train_loss[-1])
         r.test_loss.append(history.test_loss[-1])
-        r.grad_norm.append(self._norm_sum / steps)
+        r.grad_norm.append(history.grad_norm[-1])
         r.param_change.append(float(torch.linalg.vector_norm(current - self._previous)))
         r.weight_norm.append(float(torch.linalg.vector_norm(current)))
         r.loss_improvement.append(r.loss[-2] - r.loss[-1])

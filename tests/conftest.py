@@ -21,9 +21,4 @@ def no_standin(monkeypatch):
     monkeypatch.delenv("DLDNA_ALLOW_STANDIN", raising=False)
 
 
-def pytest_collection_modifyitems(config, items):
-    # nbval collects notebooks only when --nbval is given; nothing to adjust otherwise.
-    return None
-
-
 os.environ.setdefault("DLDNA_PROFILE", "quick")
