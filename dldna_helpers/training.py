@@ -8,6 +8,7 @@ later call with the same configuration loads the finished run instead of trainin
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -22,7 +23,6 @@ from torch import nn
 from .env import cache_dir
 from .storage import save_atomic  # noqa: F401  (re-exported: part of this module's API)
 
-CACHE_FORMAT = 1  # bump when the checkpoint layout or the loop's semantics change
 DIVERGENCE_LOSS = 1e4  # a cross-entropy this large means the weights have blown up
 
 
@@ -95,9 +95,37 @@ def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
 
 
 # ------------------------------------------------------------------ checkpoint cache
+def source_hash(package: Path) -> str:
+    """A short hash of every ``.py`` file under ``package`` (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The source hash of this package: results are reused only by the code that made them."""
+    return source_hash(Path(__file__).resolve().parent)
+
+
+def compute_fingerprint() -> dict[str, Any]:
+    """What besides the configuration decides a run's numbers: the helper code, the torch
+    version and, on the CPU, the thread count (it changes the order of float sums)."""
+    return {
+        "code": code_fingerprint(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "threads": torch.get_num_threads(),
+    }
+
+
 def config_key(config: Mapping[str, Any]) -> str:
-    """A short stable hash of a JSON-serialisable run configuration."""
-    text = json.dumps({"format": CACHE_FORMAT, **config}, sort_keys=True, default=str)
+    """A short stable hash of a JSON-serialisable run configuration and of the code and
+    environment that compute it (:func:`compute_fingerprint`), so a cache written by an
+    older version of the helpers or with another thread count is never read back."""
+    text = json.dumps({"fingerprint": compute_fingerprint(), **config}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -1,10 +1,13 @@
 import json
 import math
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from dldna_helpers import training
 from dldna_helpers.data import TensorData, TensorLoader
 from dldna_helpers.training import (
     History, config_key, evaluate, global_grad_norm, load_checkpoints, run_dir, save_atomic, train,
@@ -101,6 +104,42 @@ def test_checkpoint_cache_reuses_identical_runs_only(tmp_cache):
 
     epochs = [e for e, _ in load_checkpoints(config)]
     assert epochs == [0, 1, 2, 3]
+
+
+def test_cache_written_by_other_code_or_threads_is_not_read_back(tmp_cache, monkeypatch):
+    """A cache is keyed by the helpers' source and the thread count too, not only by the
+    page's configuration: a result computed by an older version must be recomputed."""
+    config = {"model": "toy", "lr": 0.1, "epochs": 1, "seed": 0}
+    train_loader, test_loader = _toy_loaders()
+    first = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), train_loader, test_loader, 1,
+                  cache_config=config)
+    assert not first.from_cache
+    key = config_key(config)
+
+    monkeypatch.setattr(training, "code_fingerprint", lambda: "edited-helpers")
+    assert config_key(config) != key
+    again = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), train_loader, test_loader, 1,
+                  cache_config=config)
+    assert not again.from_cache
+    monkeypatch.undo()
+
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads + 1)
+        assert config_key(config) != key
+    finally:
+        torch.set_num_threads(threads)
+    assert config_key(config) == key
+
+
+def test_source_hash_sees_an_edit_in_a_subpackage(tmp_path):
+    package = Path(training.__file__).resolve().parent
+    copy = tmp_path / "dldna_helpers"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert training.source_hash(copy) == training.code_fingerprint()
+    hessian = copy / "landscape" / "hessian.py"
+    hessian.write_text(hessian.read_text() + "\n# an edit\n")
+    assert training.source_hash(copy) != training.code_fingerprint()
 
 
 def test_checkpoints_are_sorted_numerically_not_as_text(tmp_cache):
