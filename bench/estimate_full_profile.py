@@ -1,0 +1,437 @@
+"""How long does each page take in the `full` profile on one GPU? An estimate from measured op streams.
+
+No GPU is available where this book is built, so the `full` profile is sized from this
+estimate, not from a run. For every piece of work a page does (a training step of each
+model/optimizer pair, an evaluation batch, a loss-surface point, the Hessian cells), the
+work is executed here, on the CPU, at its `full` size, and every ATen op it issues is priced
+by the roofline model in ``gpu_cost.py`` (FLOPs and bytes per op, a per-op launch floor, a
+round trip per host sync). Counts come from the sizes in ``dldna_helpers.env.PROFILES``.
+
+The same work lists, priced with measured CPU times at the `quick` sizes, predict the
+`quick` profile's page times on this machine; ``--pages`` executes every page in `quick`
+(fresh cache) and prints prediction and measurement side by side. That comparison checks the
+work lists; what a page does besides this work (plots, 2-D optimizer paths, t-SNE) is the
+measured remainder, carried over unchanged to the `full` estimate (it does not grow with the
+profile).
+
+    .venv/bin/python bench/estimate_full_profile.py [--pages]
+
+The last line printed is the largest page's estimate in minutes against the 20-minute budget.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gpu_cost import T4, T4_PESSIMISTIC, GpuCostMode, GpuSpec, OpTotals  # noqa: E402
+
+from dldna_helpers import optim  # noqa: E402
+from dldna_helpers.data import TensorData, TensorLoader, load_fashion_mnist, random_crop_flip  # noqa: E402
+from dldna_helpers.dynamics import tracked_train  # noqa: E402
+from dldna_helpers.env import PROFILES, Profile  # noqa: E402
+from dldna_helpers.landscape import hessian_top_eigen, hessian_trace, loss_surface, random_direction  # noqa: E402
+from dldna_helpers.models import MLP, DeepMLP, SmallCNN, SmallViT  # noqa: E402
+from dldna_helpers.training import evaluate, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+BUDGET_MINUTES = 20.0
+FMNIST_SIZES, CIFAR_SIZES = (60_000, 10_000), (50_000, 10_000)
+EVAL_BATCH = 1000          # the test loaders' batch size (data.fashion_mnist_loaders, the 5.2 CIFAR cell)
+
+
+# ------------------------------------------------------------------ the models and optimizers pages use
+def _bn_mlp(batchnorm: bool, hidden: int = 6, width: int = 64) -> nn.Module:
+    """The network of exercise 5 (exercises/applied.md)."""
+    layers, n_in = [nn.Flatten()], 784
+    for _ in range(hidden):
+        layers += [nn.Linear(n_in, width, bias=not batchnorm), *([nn.BatchNorm1d(width)] if batchnorm else []),
+                   nn.ReLU()]
+        n_in = width
+    return nn.Sequential(*layers, nn.Linear(n_in, 10))
+
+
+MODELS = {  # key: (factory, input shape, classes)
+    "mlp": (lambda **kw: MLP(**kw), (1, 28, 28), 10),
+    "deep_mlp": (lambda **kw: DeepMLP(**kw), (1, 28, 28), 10),
+    "bn_mlp": (lambda **kw: _bn_mlp(**kw), (1, 28, 28), 10),
+    "cnn": (lambda **kw: SmallCNN(num_classes=100, **kw), (3, 32, 32), 100),
+    "vit": (lambda **kw: SmallViT(num_classes=100, **kw), (3, 32, 32), 100),
+}
+OPTIMIZERS = {  # the step rule is what costs; learning rates do not matter here
+    "torch.SGD": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+    "torch.Adam": lambda p: torch.optim.Adam(p, lr=1e-3),
+    "SGD": lambda p: optim.SGD(p, lr=0.01, momentum=0.9),
+    "Adam": lambda p: optim.Adam(p, lr=1e-3),
+    "AdamW": lambda p: optim.AdamW(p, lr=1e-3, weight_decay=1e-2),
+    "Lion": lambda p: optim.Lion(p, lr=3e-4, weight_decay=3e-2),
+    "Sophia": lambda p: optim.Sophia(p, lr=3e-4, rho=0.04, weight_decay=3e-2, k=10, estimator="gnb"),
+    "Adafactor": lambda p: optim.Adafactor(p),
+}
+PAGE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Lion", "Sophia", "Adafactor")   # book/optimizers.md
+
+
+@dataclass(frozen=True)
+class Net:
+    model: str
+    kwargs: tuple = ()
+
+    def build(self) -> nn.Module:
+        torch.manual_seed(0)
+        return MODELS[self.model][0](**dict(self.kwargs))
+
+    def inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        gen = torch.Generator().manual_seed(0)
+        _, shape, classes = MODELS[self.model]
+        return torch.randn(n, *shape, generator=gen), torch.randint(0, classes, (n,), generator=gen)
+
+
+# ------------------------------------------------------------------ units of work
+@dataclass(frozen=True)
+class TrainStep:
+    """One mini-batch step of ``train`` (or ``tracked_train``): forward, backward, norm, step."""
+    net: Net
+    optimizer: str
+    batch: int
+    tracked: bool = False
+    augment: bool = False
+
+
+@dataclass(frozen=True)
+class EvalBatch:
+    """One batch of ``evaluate`` (no gradient)."""
+    net: Net
+    batch: int
+
+
+@dataclass(frozen=True)
+class SurfacePoint:
+    """One point of ``loss_surface`` (or of a linear interpolation) over ``samples``."""
+    net: Net
+    samples: int
+
+
+@dataclass(frozen=True)
+class HessianCell:
+    """The Hessian computations of 5.3 on ``samples``: ``kind`` 'page' = PyHessian top-2 +
+    Lanczos top-2 + a 30-sample Hutchinson trace; 'lanczos1' = Lanczos top-1 (skip study)."""
+    net: Net
+    samples: int
+    kind: str
+
+
+Unit = TrainStep | EvalBatch | SurfacePoint | HessianCell
+
+
+@dataclass
+class Item:
+    what: str
+    unit: Unit
+    count: int
+
+
+def _steps(n: int, batch: int) -> int:
+    return math.ceil(n / batch)
+
+
+def run_items(what: str, net: Net, optimizer: str, batch: int, sizes: tuple[int, int], epochs: int,
+              tracked: bool = False, augment: bool = False) -> list[Item]:
+    """The work of one ``train`` call: epoch-0 evaluation of both splits, the steps, and one
+    test evaluation per epoch (train.py)."""
+    n_train, n_test = sizes
+    return [
+        Item(what, TrainStep(net, optimizer, batch, tracked, augment), epochs * _steps(n_train, batch)),
+        Item(what, EvalBatch(net, batch), _steps(n_train, batch)),
+        Item(what, EvalBatch(net, min(EVAL_BATCH, n_test)), (epochs + 1) * _steps(n_test, EVAL_BATCH)),
+    ]
+
+
+def fmnist_sizes(p: Profile) -> tuple[int, int]:
+    return (p.fmnist_train or FMNIST_SIZES[0], p.fmnist_test or FMNIST_SIZES[1])
+
+
+MLP_NET = Net("mlp")
+
+
+def page_work(p: Profile) -> dict[str, list[Item]]:
+    """What each page computes that grows with the profile (read off the page sources)."""
+    fm, b = fmnist_sizes(p), p.batch_size
+    n_seeds_init, n_seeds_opt = len(p.init_seeds), len(p.optim_seeds)
+    chapter_run = run_items("chapter_run (SGD)", MLP_NET, "torch.SGD", b, fm, p.landscape_epochs)
+    grid = p.surface_points ** 2
+
+    # 5.2's CIFAR cell sizes its quick version itself and uses three optimizers (book/optimizers.md).
+    cifar_opts = ("SGD", "Adam", "Lion")
+    if p.name == "quick":
+        cifar_sizes, cifar_batch = (p.cifar_train // 8, p.cifar_test // 4), p.batch_size // 4
+        cnn, vit = Net("cnn", (("width", 16),)), Net("vit", (("depth", 2), ("dim", 64), ("heads", 4), ("mlp_dim", 128)))
+    else:
+        cifar_sizes, cifar_batch = (p.cifar_train or CIFAR_SIZES[0], p.cifar_test or CIFAR_SIZES[1]), p.batch_size
+        cnn, vit = Net("cnn"), Net("vit")
+
+    pages: dict[str, list[Item]] = {"book/intro": [], "exercises/basic": []}
+    pages["book/pipeline"] = run_items("MLP, SGD", MLP_NET, "torch.SGD", b, fm, p.pipeline_epochs)
+    pages["book/initialization"] = [
+        item for _ in range(2 * 5 * n_seeds_init)   # 5 converging inits × seeds × two learning rates
+        for item in run_items("MLP × init × seed × lr", MLP_NET, "torch.SGD", b, fm, p.init_epochs)]
+    pages["book/optimizers"] = [
+        *run_items("Adam parity, ours", MLP_NET, "Adam", b, fm, 1),
+        *run_items("Adam parity, torch", MLP_NET, "torch.Adam", b, fm, 1),
+        *[item for opt in PAGE_OPTIMIZERS for _ in range(n_seeds_opt)
+          for item in run_items(f"FashionMNIST MLP, {opt}", MLP_NET, opt, b, fm, p.optim_epochs)],
+        *[item for net in (cnn, vit) for opt in cifar_opts
+          for item in run_items(f"CIFAR {net.model}, {opt}", net, opt, cifar_batch, cifar_sizes, p.cifar_epochs,
+                                augment=True)],
+    ]
+    deep = [Net("deep_mlp", (("depth", p.skip_depth), ("residual", r), ("width", 64))) for r in (False, True)]
+    pages["book/loss_landscape"] = [
+        *chapter_run,
+        Item("interpolation (41 α)", SurfacePoint(MLP_NET, p.landscape_eval_samples), 41),
+        Item("Hessian: PyHessian, Lanczos, trace", HessianCell(MLP_NET, p.hessian_samples, "page"), 1),
+        Item("two surfaces", SurfacePoint(MLP_NET, p.landscape_eval_samples), 2 * grid),
+        *[item for net in deep for item in run_items("skip study: DeepMLP, Adam", net, "torch.Adam", b, fm,
+                                                      p.skip_epochs)],
+        *[Item("skip study: surface", SurfacePoint(net, p.landscape_eval_samples), grid) for net in deep],
+        *[Item("skip study: Lanczos top-1", HessianCell(net, p.hessian_samples, "lanczos1"), 1) for net in deep],
+    ]
+    pages["book/gaussian_paths"] = [
+        *chapter_run,   # loaded from the cache when 5.3 ran first; counted for a page run on its own
+        Item("surface + line", SurfacePoint(MLP_NET, p.landscape_eval_samples),
+             grid + 3 * (p.surface_points - 1) + 1),
+    ]
+    width64 = (("width", 64),)
+    deep_kinds = [Net("mlp", (("activation", "sigmoid"), ("hidden", (64,) * (p.skip_depth + 1)))),
+                  Net("deep_mlp", (("depth", p.skip_depth), ("residual", False), *width64)),
+                  Net("deep_mlp", (("depth", p.skip_depth), ("residual", True), *width64))]
+    pages["book/training_dynamics"] = [
+        *run_items("tracked MLP", MLP_NET, "SGD", b, fm, p.dynamics_epochs, tracked=True),
+        *[item for net in deep_kinds
+          for item in run_items("tracked deep nets", net, "SGD", b, fm, p.dynamics_epochs, tracked=True)],
+        *[item for _ in range(3 + 4)   # three clipping settings, four schedules
+          for item in run_items("MLP: clipping, schedules", MLP_NET, "SGD", b, fm, p.dynamics_epochs)],
+    ]
+    pages["exercises/applied"] = [
+        item for bn in (False, True) for _ in range(3)
+        for item in run_items("ex. 5: MLP ± BN × 3 scales", Net("bn_mlp", (("batchnorm", bn),)), "SGD", b, fm,
+                              p.exercise_epochs)]
+    pages["exercises/advanced"] = [
+        Item("ex. 7: Adam/Lion, 20 steps", TrainStep(MLP_NET, "Adam", b), 40),
+        *[item for _ in range(4)
+          for item in run_items("ex. 8: four inits", MLP_NET, "SGD", b, fm, p.exercise_epochs)],
+    ]
+    return pages
+
+
+# ------------------------------------------------------------------ measuring a unit
+@dataclass
+class Cost:
+    cpu_seconds: float      # measured here, one thread (nan when not needed)
+    gpu: OpTotals           # the GPU model's totals (zero when not needed)
+
+
+def _measure(work, specs: tuple[GpuSpec, ...], cpu: bool, gpu: bool) -> Cost:
+    """CPU wall time (best of two, after a warm-up) and/or the GPU model's totals of ``work()``."""
+    seconds = math.nan
+    if cpu:
+        work()
+        seconds = min(_timed(work) for _ in range(2))
+    return Cost(seconds, _priced(work, specs) if gpu else OpTotals())
+
+
+def _priced(work, specs: tuple[GpuSpec, ...]) -> OpTotals:
+    with GpuCostMode(specs) as mode:
+        work()
+    return mode.totals
+
+
+def _with_copy(totals: OpTotals, specs: tuple[GpuSpec, ...], nbytes: int) -> OpTotals:
+    """Add the host→device copy of a batch (the loaders keep the data on the CPU)."""
+    if not totals.seconds:
+        return totals
+    return OpTotals(tuple(t + nbytes / s.host_to_device for t, s in zip(totals.seconds, specs)),
+                    totals.ops, totals.syncs, totals.flops, totals.bytes)
+
+
+def _timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def _train_call(unit: TrainStep, n_steps: int):
+    x, y = unit.net.inputs(n_steps * unit.batch)
+    data = TensorData(x, y, tuple(map(str, range(MODELS[unit.net.model][2]))), "synthetic")
+    probe = TensorData(x[:1], y[:1], data.classes, "synthetic")
+
+    def call():
+        model = unit.net.build()
+        opt = OPTIMIZERS[unit.optimizer](model.parameters())
+        loader = TensorLoader(data, unit.batch, shuffle=True, seed=0,
+                              augment=random_crop_flip if unit.augment else None)
+        run = tracked_train if unit.tracked else train
+        run(model, opt, loader, TensorLoader(probe, 1), 1, progress=False)
+    return call
+
+
+def _fashion_batch(samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+    data = load_fashion_mnist(train=True, subset=samples, seed=2)
+    return data.x, data.y
+
+
+def _eval_cost(net: Net, batch: int, specs: tuple[GpuSpec, ...], cpu: bool, gpu: bool) -> Cost:
+    """One batch of ``evaluate`` with the batch already where the model is."""
+    model, (x, y) = net.build(), net.inputs(batch)
+    return _measure(lambda: evaluate(model, (x, y)), specs, cpu, gpu)
+
+
+def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cpu: bool, gpu: bool) -> Cost:
+    """Price one unit: measured CPU seconds (``cpu``) and/or the GPU model (``gpu``)."""
+    if isinstance(unit, TrainStep):
+        # Two runs that differ only in their number of steps (Sophia: by ten, one curvature
+        # update), minus the epoch-0 evaluation of the extra batches.
+        short, long_ = (10, 20) if unit.optimizer == "Sophia" else (2, 6)
+        a = _measure(_train_call(unit, short), specs, cpu, gpu)
+        b = _measure(_train_call(unit, long_), specs, cpu, gpu)
+        ev = _eval_cost(unit.net, unit.batch, specs, cpu, gpu)
+        n = long_ - short
+        x, y = unit.net.inputs(unit.batch)
+        step = _with_copy((b.gpu - a.gpu).scaled(1 / n) - ev.gpu, specs, x.nbytes + y.nbytes)
+        return Cost((b.cpu_seconds - a.cpu_seconds) / n - ev.cpu_seconds, step)
+    if isinstance(unit, EvalBatch):
+        x, y = unit.net.inputs(unit.batch)
+        cost = _eval_cost(unit.net, unit.batch, specs, cpu, gpu)
+        return Cost(cost.cpu_seconds, _with_copy(cost.gpu, specs, x.nbytes + y.nbytes))
+    if isinstance(unit, SurfacePoint):
+        model, batch = unit.net.build(), unit.net.inputs(unit.samples)
+        d1, d2 = random_direction(model, seed=1), random_direction(model, seed=2)
+        axis = [-0.1, 0.0, 0.1]
+        cost = _measure(lambda: loss_surface(model, nn.CrossEntropyLoss(), batch, d1, d2, axis, axis), specs, cpu, gpu)
+        return Cost(cost.cpu_seconds / 9, cost.gpu.scaled(1 / 9))
+    if isinstance(unit, HessianCell):
+        # Iteration counts depend on the spectrum: real data, and for the main cell trained weights.
+        model = hessian_model if unit.kind == "page" else unit.net.build()
+        batch, loss_fn = _fashion_batch(unit.samples), nn.CrossEntropyLoss()
+        if unit.kind == "page":
+            def work():
+                hessian_top_eigen(model, loss_fn, batch, k=2, method="pyhessian", tol=1e-4, seed=0)
+                hessian_top_eigen(model, loss_fn, batch, k=2, method="lanczos", tol=1e-3, seed=0)
+                hessian_trace(model, loss_fn, batch, n_samples=30, seed=0)
+        else:
+            def work():
+                hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", tol=1e-3, seed=0)
+        return Cost(_timed(work) if cpu else math.nan, _priced(work, specs) if gpu else OpTotals())
+    raise TypeError(f"unknown unit {unit!r}")
+
+
+def trained_chapter_model() -> nn.Module:
+    """The 5.3 model after `quick` training: the Hessian iteration counts depend on the
+    trained spectrum, so the Hessian cells are priced on trained weights."""
+    from dldna_helpers.landscape import chapter_run
+    model, _, _ = chapter_run(PROFILES["quick"], torch.device("cpu"))
+    return model
+
+
+# ------------------------------------------------------------------ page timing (quick profile)
+def time_pages(pages: list[str]) -> dict[str, float]:
+    """Execute each committed notebook in the quick profile, each with an empty cache; seconds per page."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    times = {}
+    os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1")
+    for page in pages:
+        path = ROOT / f"{page}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        with tempfile.TemporaryDirectory() as cache:   # each page on its own, as a reader runs it
+            os.environ["DLDNA_CACHE_DIR"] = cache
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=900, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            times[page] = time.perf_counter() - start
+        print(f"  {page}: {times[page]:.0f} s", flush=True)
+    return times
+
+
+# ------------------------------------------------------------------ report
+def _overrides(pairs: list[str]) -> dict[str, int]:
+    known = {f.name for f in fields(Profile)}
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in known or not value.isdigit():
+            raise SystemExit(f"--full expects FIELD=INT with FIELD one of {sorted(known)}, got {pair!r}")
+        out[name] = int(value)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", action="store_true",
+                        help="execute every page in the quick profile to measure the remainder (≈5 min)")
+    parser.add_argument("--full", nargs="*", default=[], metavar="FIELD=INT",
+                        help="what-if sizes for the full profile, e.g. --full cifar_epochs=40")
+    args = parser.parse_args()
+    full_profile = replace(PROFILES["full"], **_overrides(args.full))
+    torch.set_num_threads(1)   # as setup_page does for the quick profile on a CPU
+    specs = (T4, T4_PESSIMISTIC)
+    quick, full = page_work(PROFILES["quick"]), page_work(full_profile)
+    if args.full:
+        print(f"What-if full profile: {', '.join(args.full)}")
+    quick_units = {item.unit for items in quick.values() for item in items}
+    full_units = {item.unit for items in full.values() for item in items}
+    hessian_model = trained_chapter_model()
+    print(f"Pricing {len(quick_units | full_units)} units of work. GPU models:")
+    for spec in specs:
+        print(f"  {spec.describe()}")
+    costs: dict[Unit, Cost] = {}
+    for unit in sorted(quick_units | full_units, key=repr):
+        costs[unit] = measure(unit, specs, hessian_model, cpu=unit in quick_units, gpu=unit in full_units)
+
+    times_file = RESULTS / "page_times.json"
+    if args.pages:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        print("Executing every page in the quick profile, each with an empty cache:", flush=True)
+        times_file.write_text(json.dumps(time_pages(list(full)), indent=1))
+    measured = json.loads(times_file.read_text()) if times_file.exists() else {}
+    if not measured:
+        print("(no measured page times: run with --pages; the remainder is taken as 0)")
+
+    print(f"\n{'page':<25}{'quick: measured':>16}{'predicted work':>15}{'remainder':>10}"
+          f"{'full, T4 (min)':>16}{'pessimistic':>12}")
+    worst = [(0.0, "")] * len(specs)
+    for page in full:
+        quick_cpu = sum(item.count * costs[item.unit].cpu_seconds for item in quick[page])
+        page_time = measured.get(page)
+        remainder = max(0.0, page_time - quick_cpu) if page_time is not None else 0.0
+        minutes = [(sum(item.count * costs[item.unit].gpu.seconds[i] for item in full[page]) + remainder) / 60
+                   for i in range(len(specs))]
+        worst = [max(w, (m, page)) for w, m in zip(worst, minutes)]
+        shown = f"{page_time:.0f} s" if page_time is not None else "—"
+        print(f"{page:<25}{shown:>16}{quick_cpu:>13.0f} s{remainder:>8.0f} s{minutes[0]:>16.1f}{minutes[1]:>12.1f}")
+        parts: dict[str, float] = {}
+        for item in full[page]:
+            parts[item.what] = parts.get(item.what, 0.0) + item.count * costs[item.unit].gpu.seconds[0] / 60
+        for what, m in sorted(parts.items(), key=lambda kv: -kv[1])[:3]:
+            if m >= 0.5:
+                print(f"{'':<27}{what}: {m:.1f} min")
+    print("\none training step on the T4 model (ms): " + ", ".join(
+        f"{u.net.model}/{u.optimizer}{'/tracked' if u.tracked else ''} {1e3 * costs[u].gpu.seconds[0]:.2f}"
+        for u in sorted(full_units, key=repr) if isinstance(u, TrainStep)))
+    (nominal, page), (pessimistic, pess_page) = worst
+    print(f"largest page in the full profile on one {T4.name}: {nominal:.1f} min ({page}; pessimistic "
+          f"{pessimistic:.1f} min, {pess_page}), budget {BUDGET_MINUTES:.0f} min, ratio {nominal / BUDGET_MINUTES:.2f}")
+
+
+if __name__ == "__main__":
+    main()
