@@ -88,7 +88,7 @@ PROFILES: dict[str, Profile] = {
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
         pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
-        cifar_train=None, cifar_test=None, cifar_epochs=40,
+        cifar_train=None, cifar_test=None, cifar_epochs=15,  # ≤ 20 min per page on one T4: bench/estimate_full_profile.py
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
         dynamics_epochs=20, exercise_epochs=10,
