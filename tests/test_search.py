@@ -33,7 +33,11 @@ STEMS = {
     "파라미터들을": "파라미터", "정확도가": "정확", "정확도": "정확",
     # two-syllable nouns whose last syllable looks like a particle stay whole
     "속도": "속도", "속도는": "속도", "정도": "정도", "차이": "차이", "차이가": "차이",
-    "평가": "평가", "길이": "길이", "정의": "정의",
+    "평가": "평가", "정의": "정의",
+    # one-syllable nouns lose the subject marker that fits their sound (이 after 받침, 가 after a vowel)
+    "값이": "값", "값": "값", "층이": "층", "해가": "해", "항이": "항",
+    # ...so 길이 and 깊이 become 길 and 깊, with and without a particle alike
+    "길이": "길", "길이가": "길", "깊이는": "깊",
 }
 
 
@@ -44,11 +48,21 @@ def test_stem_korean(word, stem):
 
 def test_particle_never_changes_the_stem_of_a_noun():
     """The property search relies on: stem(noun + particle) == stem(noun)."""
-    nouns = ["모멘텀", "손실", "진동", "학습률", "헤세", "고윳값", "조건수", "기울기", "속도", "정확도"]
+    nouns = ["모멘텀", "손실", "진동", "학습률", "헤세", "고윳값", "조건수", "기울기", "속도", "정확도",
+             "깊이", "길이", "차이"]
     particles = ["은", "는", "이", "가", "을", "를", "의", "에서", "으로", "와", "과", "도", "까지", "보다", "처럼"]
     for noun in nouns:
         for p in particles:
             assert stem_korean(noun + p) == stem_korean(noun), (noun, p)
+
+
+def test_one_syllable_nouns_lose_the_particles_that_fit_them():
+    """값이/층이/해가: the subject marker that fits the final sound, and 은/는/을/를, come off.
+    (Other particles after one syllable stay, to spare 속도, 정의, 각도 ...)"""
+    for noun, subject in (("값", "이"), ("층", "이"), ("식", "이"), ("해", "가"), ("차", "가")):
+        topic, obj = ("은", "을") if subject == "이" else ("는", "를")
+        for particle in (subject, topic, obj):
+            assert stem_korean(noun + particle) == noun, (noun, particle)
 
 
 def test_split_separates_scripts():
@@ -96,14 +110,14 @@ console.log(JSON.stringify({
 PAGES = {
     "momentum": ("첫째 쪽", "모멘텀은 진동을 줄입니다. 속도는 빨라집니다."),
     "loss": ("둘째 쪽", "손실이 감소한다. 헤세 행렬(Hessian)의 고윳값이 크면 표면이 날카롭습니다."),
-    "lr": ("셋째 쪽", "학습률을 낮추면 안정적으로 수렴합니다. Adam은 적응적인 방법입니다."),
+    "lr": ("셋째 쪽", "학습률을 낮추면 안정적으로 수렴합니다. Adam은 적응적인 방법입니다. 이 값이 너무 크면 발산합니다."),
 }
 # query -> pages that must be found (and no others)
 EXPECTED = {
     "손실": {"loss"}, "진동": {"momentum"}, "학습률": {"lr"}, "모멘텀": {"momentum"},
     "Adam": {"lr"}, "adam": {"lr"}, "Hessian": {"loss"}, "모멘텀은": {"momentum"},
     "감소": {"loss"}, "속도": {"momentum"}, "고윳값": {"loss"}, "학습률 Adam": {"lr"},
-    "손실 진동": set(),
+    "손실 진동": set(), "값": {"lr"}, "값이": {"lr"},
 }
 
 

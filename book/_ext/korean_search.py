@@ -18,9 +18,12 @@ drift apart.
 Design choice: stripping is iterated until nothing more comes off ("정확도가" ->
 "정확도" -> "정확"), because the index and the query must reach the same form whether or
 not a particle is present. To spare two-syllable nouns whose last syllable looks like a
-particle (속도, 정도, 차이, 평가, 길이), a one-syllable ending is removed only when at least
+particle (속도, 정도, 차이, 평가), a one-syllable ending is removed only when at least
 two syllables remain; the unambiguous object/topic markers 은/는/을/를 and all longer
-endings need one remaining syllable.
+endings need one remaining syllable. The subject marker also comes off a one-syllable noun
+when the sound allows it: 이 after a final consonant (값이 -> 값, 층이 -> 층), 가 after a
+vowel (해가 -> 해), so 차이 and 평가 stay whole. Nouns such as 길이 and 깊이 then become 길 and
+깊 at index and query time alike, which keeps every search for them working.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from sphinx.application import Sphinx
 from sphinx.search import languages
 from sphinx.search.en import SearchEnglish, english_stopwords, js_porter_stemmer
 
-__all__ = ["SearchKorean", "stem_korean", "split_korean", "ENDINGS", "setup"]
+__all__ = ["SearchKorean", "stem_korean", "split_korean", "ENDINGS", "SUBJECT_MARKERS", "setup"]
 
 # Particles and predicate endings, each with the number of syllables that must remain
 # after it is removed. Longer endings are tried first.
@@ -53,6 +56,8 @@ ENDINGS: dict[str, int] = {e: 1 for e in _LONG_ENDINGS}
 ENDINGS.update({e: 1 for e in _FREE_SHORT})
 ENDINGS.update({e: 2 for e in _GUARDED_SHORT})
 _ORDERED = sorted(ENDINGS, key=len, reverse=True)
+# Subject markers that may leave a single syllable: does the syllable before need a final consonant?
+SUBJECT_MARKERS = {"이": True, "가": False}
 
 # Tokens never worth indexing or searching for on their own.
 KOREAN_STOPWORDS = frozenset(ENDINGS) | {"것", "수", "및", "등", "또는", "그리고", "그", "이런", "그런"}
@@ -62,11 +67,24 @@ _TOKEN_RE = re.compile(rf"[{_HANGUL}]+|[^\W{_HANGUL}]+")
 _HAS_HANGUL = re.compile(rf"[{_HANGUL}]")
 
 
+def _has_final_consonant(syllable: str) -> bool:
+    """True when a precomposed Hangul syllable ends in a consonant (받침)."""
+    return (ord(syllable) - 0xAC00) % 28 != 0
+
+
+def _strippable(word: str, ending: str) -> bool:
+    remaining = len(word) - len(ending)
+    if remaining >= ENDINGS[ending]:
+        return True
+    return (remaining == 1 and ending in SUBJECT_MARKERS
+            and _has_final_consonant(word[0]) == SUBJECT_MARKERS[ending])
+
+
 def stem_korean(word: str) -> str:
     """Strip particles and predicate endings from a Hangul token, repeatedly."""
     while True:
         for ending in _ORDERED:
-            if word.endswith(ending) and len(word) - len(ending) >= ENDINGS[ending]:
+            if word.endswith(ending) and _strippable(word, ending):
                 word = word[: -len(ending)]
                 break
         else:
@@ -87,12 +105,20 @@ if _PORTER_DEF not in js_porter_stemmer:  # pragma: no cover - guards a Sphinx u
 JS_CODE = js_porter_stemmer.replace(_PORTER_DEF, "var PorterStemmer = function", 1) + """
 var KoreanEndings = %(endings)s;
 var KoreanEndingsOrdered = Object.keys(KoreanEndings).sort(function (a, b) { return b.length - a.length; });
+var KoreanSubjectMarkers = %(subject)s;
+function koreanStrippable(word, e) {
+  var remaining = word.length - e.length;
+  if (remaining >= KoreanEndings[e]) return true;
+  if (remaining !== 1 || !(e in KoreanSubjectMarkers)) return false;
+  var hasFinal = (word.charCodeAt(0) - 0xAC00) %% 28 !== 0;
+  return hasFinal === KoreanSubjectMarkers[e];
+}
 function stemKorean(word) {
   for (;;) {
     var stripped = false;
     for (var i = 0; i < KoreanEndingsOrdered.length; i++) {
       var e = KoreanEndingsOrdered[i];
-      if (word.endsWith(e) && word.length - e.length >= KoreanEndings[e]) {
+      if (word.endsWith(e) && koreanStrippable(word, e)) {
         word = word.slice(0, word.length - e.length);
         stripped = true;
         break;
@@ -107,7 +133,8 @@ var Stemmer = function () {
     return /[%(hangul)s]/.test(w) ? stemKorean(w) : porter.stemWord(w);
   };
 };
-""" % {"endings": json.dumps(ENDINGS, ensure_ascii=False), "hangul": _HANGUL}
+""" % {"endings": json.dumps(ENDINGS, ensure_ascii=False), "hangul": _HANGUL,
+       "subject": json.dumps(SUBJECT_MARKERS, ensure_ascii=False)}
 
 JS_SPLITTER = r"""
 function splitQuery(query) {
