@@ -52,6 +52,9 @@ T4_PESSIMISTIC = GpuSpec("NVIDIA T4 (pessimistic)", peak_flops=8.1e12, bandwidth
 # Ops that only read a host scalar: on a GPU each is a device→host round trip.
 _SYNC_OPS = {torch.ops.aten._local_scalar_dense.default, torch.ops.aten.item.default}
 
+# Views that torch does not tag as views (they alias their input only as far as autograd knows).
+_NO_KERNEL = {torch.ops.aten._unsafe_view.default}
+
 # On the CPU attention runs as the *_for_cpu flash kernels, which torch's table lacks; they do
 # the arithmetic of the CUDA flash kernels that the same model runs on the GPU.
 _aten = torch.ops.aten
@@ -116,7 +119,7 @@ class GpuCostMode(TorchDispatchMode):
             for i, spec in enumerate(self.specs):
                 self._seconds[i] += spec.sync_latency
             return out
-        if func.is_view:          # a new header over the same memory: no kernel
+        if func.is_view or func in _NO_KERNEL:    # a new header over the same memory
             return out
         packet = func.overloadpacket
         flops = float(FLOPS[packet](*args, **kwargs, out_val=out)) if packet in FLOPS else 0.0

@@ -1,0 +1,79 @@
+"""The GPU cost model behind bench/estimate_full_profile.py: counts checked against hand arithmetic."""
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from gpu_cost import T4, GpuCostMode, GpuSpec, op_seconds  # noqa: E402
+
+import estimate_full_profile as estimate  # noqa: E402
+from dldna_helpers.env import PROFILES  # noqa: E402
+
+TOY = GpuSpec("toy", peak_flops=1e9, bandwidth=1e9, host_to_device=1e9, compute_efficiency=1.0,
+              memory_efficiency=1.0, op_overhead=1e-6, sync_latency=5e-6)
+
+
+def test_matmul_is_priced_by_its_flops_and_bytes():
+    a, b = torch.randn(64, 32), torch.randn(32, 16)
+    with GpuCostMode((TOY,)) as mode:
+        a @ b
+    totals = mode.totals
+    flops, nbytes = 2 * 64 * 32 * 16, 4 * (64 * 32 + 32 * 16 + 64 * 16)
+    assert totals.ops == 1 and totals.flops == flops and totals.bytes == nbytes
+    assert totals.seconds == (pytest.approx(max(flops, nbytes) / 1e9),)
+
+
+def test_views_cost_nothing_and_item_is_a_sync():
+    x = torch.randn(10, 10)
+    with GpuCostMode((TOY,)) as mode:
+        x.view(100)[:5].unsqueeze(0)
+        float(x.sum())
+        x.t().reshape(100)          # not a view: the transposed data must be copied (clone)
+    totals = mode.totals
+    assert totals.syncs == 1 and totals.ops == 2            # the sum and the copy; views launch nothing
+    assert totals.seconds == (pytest.approx(op_seconds(TOY, 0, 4 * 101) + TOY.sync_latency
+                                            + op_seconds(TOY, 0, 4 * 200)),)
+
+
+def test_small_ops_pay_the_launch_floor():
+    assert op_seconds(T4, flops=10, nbytes=40) == T4.op_overhead
+    big = 1e12
+    assert op_seconds(T4, flops=big, nbytes=0) == pytest.approx(big / (T4.peak_flops * T4.compute_efficiency))
+
+
+def test_cpu_attention_counts_the_flops_of_the_gpu_kernel():
+    b, h, n, d = 2, 4, 16, 8
+    q, k, v = (torch.randn(b, h, n, d) for _ in range(3))
+    with GpuCostMode((TOY,)) as mode:
+        F.scaled_dot_product_attention(q, k, v)
+    assert mode.totals.flops == 2 * (2 * b * h * n * n * d)     # QKᵀ and the weighted sum of V
+
+
+def test_training_step_unit_is_positive_and_counts_one_sync_per_loss_read():
+    unit = estimate.TrainStep(estimate.MLP_NET, "SGD", batch=16)
+    cost = estimate.measure(unit, (TOY,), hessian_model=None, cpu=False, gpu=True)
+    assert math.isnan(cost.cpu_seconds)
+    assert cost.gpu.ops > 20 and cost.gpu.seconds[0] > 0
+    assert cost.gpu.syncs >= 2   # the loss value and the gradient norm are read on the host every step
+
+
+def test_work_lists_follow_the_profile_sizes():
+    quick = PROFILES["quick"]
+    items = estimate.page_work(quick)["book/pipeline"]
+    steps = sum(i.count for i in items if isinstance(i.unit, estimate.TrainStep))
+    assert steps == quick.pipeline_epochs * math.ceil(quick.fmnist_train / quick.batch_size)
+    full = estimate.page_work(PROFILES["full"])["book/initialization"]
+    runs = sum(1 for i in full if isinstance(i.unit, estimate.TrainStep))
+    assert runs == 2 * 5 * len(PROFILES["full"].init_seeds)
+
+
+def test_what_if_sizes_reject_unknown_fields():
+    assert estimate._overrides(["cifar_epochs=40"]) == {"cifar_epochs": 40}
+    with pytest.raises(SystemExit, match="cifar_epochs"):
+        estimate._overrides(["cifar_epoch=40"])
+    with pytest.raises(SystemExit, match="FIELD=INT"):
+        estimate._overrides(["cifar_epochs=many"])
