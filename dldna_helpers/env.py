@@ -7,16 +7,20 @@ in minutes on a laptop CPU (``quick``) and at the original scale on a GPU (``ful
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import platform
 import random
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from typing import Any
 
 import numpy as np
 import torch
 
 PROFILE_ENV = "DLDNA_PROFILE"
+SIZES_ENV = "DLDNA_PROFILE_SIZES"   # JSON object of Profile fields to change, e.g. '{"cifar_epochs": 5}'
 CACHE_ENV = "DLDNA_CACHE_DIR"
 
 
@@ -69,9 +73,52 @@ class Profile:
     dynamics_epochs: int
     # exercises
     exercise_epochs: int
+    # sizes changed from the named profile through $DLDNA_PROFILE_SIZES, as (field, value) pairs
+    changed: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
-        return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "name")
+        return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name not in ("name", "changed"))
+
+    def label(self) -> str:
+        """The profile's name, with the changed sizes if there are any."""
+        if not self.changed:
+            return self.name
+        return f"{self.name} (크기 변경: {', '.join(f'{k}={v}' for k, v in self.changed)})"
+
+
+_SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
+_SEED_FIELDS = {"init_seeds", "optim_seeds"}
+
+
+def _size_value(key: str, value: Any) -> Any:
+    """``value`` checked for the Profile field ``key``; a ValueError names what is allowed."""
+    if key in _SEED_FIELDS:
+        if (isinstance(value, list) and value
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
+            return tuple(value)
+        raise ValueError(f"{SIZES_ENV}: {key} must be a non-empty list of non-negative ints, got {value!r}")
+    if value is None and key in _SUBSET_FIELDS:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    allowed = "a positive int or null (the whole split)" if key in _SUBSET_FIELDS else "a positive int"
+    raise ValueError(f"{SIZES_ENV}: {key} must be {allowed}, got {value!r}")
+
+
+def with_sizes(profile: Profile, text: str) -> Profile:
+    """``profile`` with the sizes in the JSON object ``text`` changed (the ``$DLDNA_PROFILE_SIZES`` syntax)."""
+    try:
+        sizes = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{SIZES_ENV} must be a JSON object such as '{{\"cifar_epochs\": 5}}', got {text!r}") from err
+    if not isinstance(sizes, dict):
+        raise ValueError(f"{SIZES_ENV} must be a JSON object such as '{{\"cifar_epochs\": 5}}', got {text!r}")
+    allowed = [f.name for f in fields(Profile) if f.name not in ("name", "changed")]
+    unknown = sorted(set(sizes) - set(allowed))
+    if unknown:
+        raise ValueError(f"{SIZES_ENV}: unknown size {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
+    values = {key: _size_value(key, value) for key, value in sizes.items()}
+    return replace(profile, **values, changed=tuple(sorted(values.items())))
 
 
 PROFILES: dict[str, Profile] = {
@@ -97,7 +144,8 @@ PROFILES: dict[str, Profile] = {
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """The run profile: ``name``, else ``$DLDNA_PROFILE``, else ``full`` with CUDA and ``quick`` without."""
+    """The run profile: ``name``, else ``$DLDNA_PROFILE``, else ``full`` with CUDA and ``quick`` without;
+    ``$DLDNA_PROFILE_SIZES`` (a JSON object) changes single sizes of it."""
     chosen = name or os.environ.get(PROFILE_ENV) or ("full" if torch.cuda.is_available() else "quick")
     key = chosen.strip().lower()
     if key not in PROFILES:
@@ -105,7 +153,8 @@ def get_profile(name: str | None = None) -> Profile:
             f"unknown run profile {chosen!r} (from {'argument' if name else PROFILE_ENV}); "
             f"allowed: {', '.join(sorted(PROFILES))}"
         )
-    return PROFILES[key]
+    sizes = os.environ.get(SIZES_ENV, "").strip()
+    return with_sizes(PROFILES[key], sizes) if sizes else PROFILES[key]
 
 
 def cache_dir(*parts: str) -> Path:
@@ -192,7 +241,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
     """One line saying what produced a page's numbers and figures."""
     seeds = ",".join(map(str, seed)) if isinstance(seed, tuple) else str(seed)
     return (
-        f"실행 정보 | 프로파일: {profile.name} | 장치: {device.type} | 시드: {seeds} | "
+        f"실행 정보 | 프로파일: {profile.label()} | 장치: {device.type} | 시드: {seeds} | "
         f"torch {torch.__version__} | Python {platform.python_version()} | 데이터: {data_source}"
     )
 

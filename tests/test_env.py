@@ -32,7 +32,35 @@ def test_quick_profile_is_smaller_than_full():
     assert full.fmnist_train is None and quick.fmnist_train < 60000
     for name in ("init_epochs", "optim_epochs", "cifar_epochs", "landscape_epochs", "surface_points"):
         assert getattr(quick, name) < getattr(full, name), name
-    assert full.cifar_epochs == 40 and len(full.init_seeds) > 1
+    assert len(full.init_seeds) > 1 and len(full.optim_seeds) > 1
+
+
+def test_sizes_env_changes_single_sizes_and_says_so(monkeypatch):
+    monkeypatch.setenv(env.PROFILE_ENV, "full")
+    monkeypatch.setenv(env.SIZES_ENV, '{"fmnist_train": 512, "init_seeds": [0, 1], "cifar_test": null}')
+    profile = env.get_profile()
+    assert profile.name == "full" and profile.fmnist_train == 512 and profile.init_seeds == (0, 1)
+    assert profile.cifar_test is None and profile.cifar_epochs == env.PROFILES["full"].cifar_epochs
+    assert "크기 변경: cifar_test=None, fmnist_train=512, init_seeds=(0, 1)" in env.provenance(
+        profile, torch.device("cpu"), 0, "test")
+    monkeypatch.delenv(env.SIZES_ENV)
+    assert env.get_profile().label() == "full" and env.get_profile() == env.PROFILES["full"]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("cifar_epochs=5", "JSON object"),
+    ("[1, 2]", "JSON object"),
+    ('{"cifar_epoch": 5}', r"unknown size 'cifar_epoch'; allowed: fmnist_train"),
+    ('{"cifar_epochs": 0}', "cifar_epochs must be a positive int, got 0"),
+    ('{"cifar_epochs": null}', "cifar_epochs must be a positive int, got None"),
+    ('{"fmnist_train": -3}', r"fmnist_train must be a positive int or null \(the whole split\), got -3"),
+    ('{"init_seeds": 3}', "init_seeds must be a non-empty list of non-negative ints, got 3"),
+    ('{"batch_size": true}', "batch_size must be a positive int, got True"),
+])
+def test_bad_sizes_are_refused_with_what_is_allowed(monkeypatch, text, message):
+    monkeypatch.setenv(env.SIZES_ENV, text)
+    with pytest.raises(ValueError, match=message):
+        env.get_profile("quick")
 
 
 def test_device_is_never_hard_coded():
