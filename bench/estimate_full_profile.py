@@ -422,7 +422,7 @@ def main() -> None:
         parts: dict[str, float] = {}
         for item in full[page]:
             parts[item.what] = parts.get(item.what, 0.0) + item.count * costs[item.unit].gpu.seconds[0] / 60
-        for what, m in sorted(parts.items(), key=lambda kv: -kv[1])[:3]:
+        for what, m in sorted(parts.items(), key=lambda kv: -kv[1]):
             if m >= 0.5:
                 print(f"{'':<27}{what}: {m:.1f} min")
     print("\none training step on the T4 model (ms): " + ", ".join(
