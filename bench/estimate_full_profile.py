@@ -87,6 +87,11 @@ class Net:
     model: str
     kwargs: tuple = ()
 
+    def label(self) -> str:
+        def short(v):
+            return f"{len(v)}×{v[0]}" if isinstance(v, tuple) else v
+        return self.model + (f"({', '.join(f'{k}={short(v)}' for k, v in self.kwargs)})" if self.kwargs else "")
+
     def build(self) -> nn.Module:
         torch.manual_seed(0)
         return MODELS[self.model][0](**dict(self.kwargs))
@@ -426,7 +431,7 @@ def main() -> None:
             if m >= 0.5:
                 print(f"{'':<27}{what}: {m:.1f} min")
     print("\none training step on the T4 model (ms): " + ", ".join(
-        f"{u.net.model}/{u.optimizer}{'/tracked' if u.tracked else ''} {1e3 * costs[u].gpu.seconds[0]:.2f}"
+        f"{u.net.label()}/{u.optimizer}{'/tracked' if u.tracked else ''} {1e3 * costs[u].gpu.seconds[0]:.2f}"
         for u in sorted(full_units, key=repr) if isinstance(u, TrainStep)))
     (nominal, page), (pessimistic, pess_page) = worst
     print(f"largest page in the full profile on one {T4.name}: {nominal:.1f} min ({page}; pessimistic "
