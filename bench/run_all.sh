@@ -7,12 +7,14 @@ bash "$ROOT/scripts/setup_env.sh"
 cd "$ROOT"
 mkdir -p bench/results
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"
-for script in bench/bench_*.py; do
+# The GPU-time estimate of the full profile comes last (about 5 minutes; add --pages to it by
+# hand to re-measure the quick page times it checks its work lists against).
+for script in bench/bench_*.py bench/estimate_full_profile.py; do
   name="$(basename "$script" .py)"
   echo "== $name"
   .venv/bin/python "$script" | tee "bench/results/$name.txt"
 done
 echo "== summary ($stamp, $(nproc) cores, $(uname -m))"
-for f in bench/results/bench_*.txt; do
+for f in bench/results/bench_*.txt bench/results/estimate_full_profile.txt; do
   printf '%-22s %s\n' "$(basename "$f" .txt)" "$(tail -n 1 "$f")"
 done
