@@ -13,7 +13,6 @@ import platform
 import random
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-
 from typing import Any
 
 import numpy as np
