@@ -35,6 +35,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_cost import T4, T4_PESSIMISTIC, GpuCostMode, GpuSpec, OpTotals  # noqa: E402
+from timing import best_time  # noqa: E402
 
 from dldna_helpers import optim  # noqa: E402
 from dldna_helpers.data import TensorData, TensorLoader, load_fashion_mnist, random_crop_flip  # noqa: E402
@@ -250,7 +251,7 @@ def _measure(work, specs: tuple[GpuSpec, ...], cpu: bool, gpu: bool) -> Cost:
     seconds = math.nan
     if cpu:
         work()
-        seconds = min(_timed(work) for _ in range(2))
+        seconds = best_time(work, repeats=2)
     return Cost(seconds, _priced(work, specs) if gpu else OpTotals())
 
 
@@ -266,12 +267,6 @@ def _with_copy(totals: OpTotals, specs: tuple[GpuSpec, ...], nbytes: int) -> OpT
         return totals
     return OpTotals(tuple(t + nbytes / s.host_to_device for t, s in zip(totals.seconds, specs)),
                     totals.ops, totals.syncs, totals.flops, totals.bytes)
-
-
-def _timed(work) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
 
 
 def _train_call(unit: TrainStep, n_steps: int):
@@ -335,7 +330,8 @@ def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cp
         else:
             def work():
                 hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", tol=1e-3, seed=0)
-        return Cost(_timed(work) if cpu else math.nan, _priced(work, specs) if gpu else OpTotals())
+        # expensive and deterministic in its work: one timed run, no warm-up
+        return Cost(best_time(work, repeats=1) if cpu else math.nan, _priced(work, specs) if gpu else OpTotals())
     raise TypeError(f"unknown unit {unit!r}")
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -45,6 +46,28 @@ class DynamicsRecord:
     @classmethod
     def from_json(cls, blob: Mapping[str, Any]) -> "DynamicsRecord":
         return cls(**{k: v for k, v in blob.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class MovingAverage:
+    """Trailing means of a series: ``values[i]`` averages the ``window`` entries ending at step
+    ``end_steps[i]`` (steps counted from 1)."""
+
+    window: int
+    end_steps: np.ndarray
+    values: np.ndarray
+
+
+def moving_average(series: Sequence[float], window: int) -> MovingAverage:
+    """Trailing mean over ``window`` steps; a series shorter than the window is averaged whole."""
+    data = np.asarray(series, dtype=float)
+    if not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive int, got {window!r}")
+    if data.size == 0:
+        raise ValueError("cannot average an empty series")
+    window = min(window, data.size)
+    means = np.convolve(data, np.ones(window) / window, mode="valid")
+    return MovingAverage(window, np.arange(window, data.size + 1), means)
 
 
 def flat_parameters(model: nn.Module) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from dldna_helpers.dynamics import (
+    moving_average,
     DynamicsTracker,
     flat_parameters,
     global_weight_norm,
@@ -107,3 +108,16 @@ def test_bad_input():
     frozen = nn.Linear(2, 2).requires_grad_(False)
     with pytest.raises(ValueError, match="no trainable"):
         DynamicsTracker(frozen)
+
+
+def test_moving_average_is_the_trailing_mean_and_fits_short_series():
+    series = [4.0, 2.0, 6.0, 0.0, 8.0]
+    smooth = moving_average(series, 2)
+    assert smooth.window == 2 and smooth.end_steps.tolist() == [2, 3, 4, 5]
+    assert smooth.values.tolist() == [3.0, 4.0, 3.0, 4.0]
+    short = moving_average(series, 20)            # a run shorter than the window: one mean of all
+    assert short.window == 5 and short.end_steps.tolist() == [5] and short.values.tolist() == [4.0]
+    with pytest.raises(ValueError, match="window must be a positive int, got 0"):
+        moving_average(series, 0)
+    with pytest.raises(ValueError, match="empty series"):
+        moving_average([], 3)
