@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 __all__ = [
     "MomentumExercise", "Feedback", "momentum_spec", "parse_number", "diagnose",
     "momentum_checker", "momentum_checker_html", "interactive_figure", "LiveOrStatic", "interactive_frontend",
+    "widget_view_bundle",
 ]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -284,10 +285,28 @@ class LiveOrStatic:
         self.html = html_text
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        data = dict(self.widget._repr_mimebundle_(**kwargs) or {}) if self.widget is not None else {}
+        data = widget_view_bundle(self.widget) if self.widget is not None else {}
         data["text/html"] = self.html
         data.setdefault("text/plain", "(대화형 출력: Jupyter나 Colab, 또는 웹사이트에서 보세요)")
         return data
+
+
+def widget_view_bundle(widget: Any) -> dict[str, Any]:
+    """The widget-view part of a mimebundle for ipywidgets 8 *and* 7 (Colab ships 7.7.1).
+
+    ipywidgets 8 widgets have ``_repr_mimebundle_``; 7 only ``_ipython_display_``, so the
+    view reference is built from the model id as 7 itself does. Anything unexpected gives
+    an empty bundle: the caller then shows the static HTML form, never a bare object repr.
+    """
+    try:
+        if hasattr(widget, "_repr_mimebundle_"):
+            return dict(widget._repr_mimebundle_() or {})
+        model_id = getattr(widget, "model_id", None)
+        if model_id:
+            return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": model_id}}
+    except Exception:  # noqa: BLE001 - a broken widget frontend must not hide the checker
+        pass
+    return {}
 
 
 def _status_html(status: str, text: str) -> str:
