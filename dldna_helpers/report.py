@@ -1,0 +1,198 @@
+"""Sentences about results that stay true of the results: Korean phrases from estimates
+*with* their uncertainty, particles that fit any glued value, and claim checks.
+
+A page never writes "A가 B보다 낫다" by hand. It either lets :func:`compare` word the
+comparison from the two estimates and their standard errors (a difference inside the error
+is said to be undecided, not interpreted), or states the claim in prose and guards it with
+:func:`check_claim`, which stops the build when the numbers contradict it.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+__all__ = [
+    "Estimate", "binomial_se", "mean_se", "has_final_consonant", "josa", "with_josa",
+    "format_number", "sci", "compare", "ClaimError", "check_claim", "spread",
+]
+
+# Pairs written "with final consonant / without": the first form follows a syllable with a 받침.
+_PAIRS = {
+    "이/가": ("이", "가"), "은/는": ("은", "는"), "을/를": ("을", "를"), "과/와": ("과", "와"),
+    "이다/다": ("이다", "다"), "이었/였": ("이었", "였"), "아/야": ("아", "야"), "이나/나": ("이나", "나"),
+}
+_EURO = "으로/로"  # the one pair where a final ㄹ behaves like no 받침
+
+# How the last digit of a number is read (Sino-Korean): (has 받침, 받침 is ㄹ)
+_DIGIT = {"0": (True, False), "1": (True, True), "2": (False, False), "3": (True, False),
+          "4": (False, False), "5": (False, False), "6": (True, False), "7": (True, True),
+          "8": (True, True), "9": (False, False)}
+# Trailing zeros of an integer name a unit: 십, 백, 천, 만 ... (만 again up to 억)
+_ZEROS = {1: (True, False), 2: (True, False), 3: (True, False)}
+_UNIT_READINGS = {"%p": "퍼센트포인트", "%": "퍼센트", "×": "배", "배": "배"}
+_LETTER_FINAL = {"L": (True, True), "M": (True, False), "N": (True, False), "R": (True, True)}
+_LOWER_FINAL = {"l": (True, True), "m": (True, False), "n": (True, False), "g": (True, False),
+                "p": (True, False), "k": (True, False), "t": (True, False), "b": (True, False),
+                "d": (True, False)}
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _final(text: str) -> tuple[bool, bool]:
+    """(has 받침, 받침 is ㄹ) of how ``text`` ends when read aloud in Korean."""
+    t = text.strip()
+    t = re.sub(r"[\s)\]}'\"’”]+$", "", t)
+    if not t:
+        raise ValueError("cannot choose a particle for empty text")
+    for unit, reading in _UNIT_READINGS.items():
+        if t.endswith(unit):
+            return _final(reading)
+    last = t[-1]
+    if "가" <= last <= "힣":
+        tail = (ord(last) - 0xAC00) % 28
+        return tail != 0, tail == 8
+    if last in "⁰¹²³⁴⁵⁶⁷⁸⁹":  # an exponent: 10⁻¹¹ is read "... 십일"
+        return _final(last.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")))
+    if last in "0123456789":
+        number = re.search(r"[\d,]*\.?\d+$", t).group(0).replace(",", "")
+        if "." in number or number.strip("0") == "":
+            return _DIGIT[number[-1]]
+        zeros = len(number) - len(number.rstrip("0"))
+        if zeros == 0:
+            return _DIGIT[number[-1]]
+        if zeros in _ZEROS:
+            return _ZEROS[zeros]
+        return True, False  # 만 (4-7 zeros) and 억 (8+) both end in a 받침
+    if last.isascii() and last.isalpha():
+        if last.isupper():
+            return _LETTER_FINAL.get(last, (False, False))
+        if t.endswith("ng"):
+            return True, False
+        return _LOWER_FINAL.get(last, (False, False))
+    raise ValueError(f"cannot tell how {text!r} ends when read in Korean; glue the particle with the word")
+
+
+def has_final_consonant(text: str) -> bool:
+    """True when ``text`` read aloud ends in a 받침 (numbers read as Sino-Korean: 1.6 → 일 점 육)."""
+    return _final(text)[0]
+
+
+def josa(text: str, pair: str) -> str:
+    """The particle of ``pair`` ("이/가", "은/는", "을/를", "과/와", "으로/로", ...) that fits ``text``."""
+    batchim, rieul = _final(text)
+    if pair == _EURO:
+        return "으로" if batchim and not rieul else "로"
+    if pair not in _PAIRS:
+        raise ValueError(f"unknown particle pair {pair!r}; allowed: {', '.join([*_PAIRS, _EURO])}")
+    with_b, without = _PAIRS[pair]
+    return with_b if batchim else without
+
+
+def with_josa(text: str, pair: str) -> str:
+    """``text`` followed by the particle that fits it: ``with_josa("1.6", "이/가") == "1.6이"``."""
+    return text + josa(text, pair)
+
+
+def format_number(x: float, digits: int = 1) -> str:
+    """A number for Korean prose: fixed decimals, thousands separators, a real minus sign,
+    and ×10ⁿ instead of Python's e-notation for very small or large magnitudes."""
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write {x!r} in prose")
+    if x != 0 and (abs(x) < 10 ** (-digits) / 2 or abs(x) >= 1e7):
+        return sci(x, digits)
+    text = f"{x:,.{digits}f}"
+    return text.replace("-", "−")
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """``4.2×10⁻¹¹``: scientific notation as prose writes it (never ``4.2e-11``)."""
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write {x!r} in prose")
+    if x == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(x)))
+    mantissa = x / 10 ** exponent
+    if round(abs(mantissa), digits) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    head = f"{mantissa:.{digits}f}".replace("-", "−")
+    return f"{head}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measured value with its standard error (``se``) and how many runs/samples gave it."""
+
+    value: float
+    se: float
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.value) and math.isfinite(self.se) and self.se >= 0):
+            raise ValueError(f"an estimate needs a finite value and se >= 0, got {self.value!r} ± {self.se!r}")
+
+
+def binomial_se(rate: float, n: int) -> float:
+    """Standard error of an error rate (a fraction in [0, 1]) measured on ``n`` test samples."""
+    if not (isinstance(n, int) and n > 0):
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not 0 <= rate <= 1:
+        raise ValueError(f"rate must be a fraction in [0, 1], got {rate!r}")
+    return math.sqrt(rate * (1 - rate) / n)
+
+
+def mean_se(values: Iterable[float]) -> Estimate:
+    """Mean over seeds and its standard error (sample std / √n); one value gives se = 0."""
+    xs = [float(v) for v in values]
+    if not xs or not all(math.isfinite(v) for v in xs):
+        raise ValueError(f"need at least one finite value, got {xs!r}")
+    mean = sum(xs) / len(xs)
+    if len(xs) == 1:
+        return Estimate(mean, 0.0, 1)
+    std = math.sqrt(sum((v - mean) ** 2 for v in xs) / (len(xs) - 1))
+    return Estimate(mean, std / math.sqrt(len(xs)), len(xs))
+
+
+def compare(a_name: str, a: Estimate, b_name: str, b: Estimate, *, quantity: str = "오차율",
+            unit: str = "%p", digits: int = 1, z: float = 2.0, lower: str = "낮았습니다",
+            higher: str = "높았습니다") -> str:
+    """One Korean sentence comparing two estimates, worded from their uncertainty.
+
+    The difference counts as real when it exceeds ``z`` standard errors of the difference
+    (√(se_a² + se_b²); z = 2 is about a 95% interval). Otherwise the sentence says the run
+    cannot tell the two apart, and interprets nothing.
+    """
+    diff = a.value - b.value
+    se = math.hypot(a.se, b.se)
+    if se == 0 and (a.n == 1 or b.n == 1):
+        raise ValueError(f"comparing {a_name} and {b_name} needs a standard error (a single run with se = 0 "
+                         "says nothing about its uncertainty); use binomial_se or several seeds")
+    size = format_number(abs(diff), digits) + unit
+    if abs(diff) > z * se:
+        verb = lower if diff < 0 else higher
+        return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size} {verb}"
+    margin = format_number(z * se, digits) + unit
+    return (f"{a_name}{josa(a_name, '과/와')} {b_name}의 {quantity} 차이({size})는 "
+            f"표본 오차(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
+
+
+class ClaimError(AssertionError):
+    """A sentence of the page is contradicted by the page's own numbers."""
+
+
+def check_claim(holds: bool, claim: str, evidence: str = "") -> None:
+    """Stop the build when a claim the prose makes does not hold for the computed numbers.
+
+    ``claim`` quotes the sentence (or its gist), ``evidence`` the numbers that contradict it.
+    """
+    if not holds:
+        detail = f" — {evidence}" if evidence else ""
+        raise ClaimError(f"본문의 주장이 이 실행의 결과와 맞지 않습니다 (claim contradicted by the outputs): "
+                         f"'{claim}'{detail}")
+
+
+def spread(values: Sequence[float]) -> float:
+    """max − min of a few values (for claims such as 'the runs agree within x')."""
+    if not values:
+        raise ValueError("spread of no values")
+    return max(values) - min(values)

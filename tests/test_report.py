@@ -1,0 +1,83 @@
+"""Evidence-aware phrases: particles that fit the value, comparisons worded from their error."""
+from __future__ import annotations
+
+import pytest
+
+from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, format_number,
+                                  josa, mean_se, sci, with_josa)
+
+
+@pytest.mark.parametrize("text, pair, expected", [
+    ("1.6", "이/가", "이"),        # 일 점 육: 받침 ㄱ
+    ("1.2", "이/가", "가"),        # 이
+    ("3", "은/는", "은"), ("4", "은/는", "는"), ("10", "을/를", "을"),  # 삼, 사, 십
+    ("100", "과/와", "과"), ("2,000", "이/가", "이"),  # 백, 이천
+    ("7", "으로/로", "로"), ("8", "으로/로", "로"),  # ㄹ takes 로
+    ("6", "으로/로", "으로"), ("2", "으로/로", "로"),
+    ("1.2%p", "이/가", "가"),      # 퍼센트포인트
+    ("오차율", "이/가", "이"), ("손실", "으로/로", "로"), ("모멘텀", "은/는", "은"), ("학습률", "을/를", "을"),
+    ("Adam", "은/는", "은"), ("AdamW", "은/는", "는"), ("SGD", "이/가", "가"), ("Lion", "과/와", "과"),
+    ("RMSProp", "은/는", "은"), ("Sophia", "은/는", "는"),
+    ("4.2×10⁻¹¹", "이/가", "이"),  # ... 마이너스 십일 → 일
+])
+def test_particle_fits_how_the_text_is_read(text, pair, expected):
+    assert josa(text, pair) == expected
+    assert with_josa(text, pair) == text + expected
+
+
+def test_unknown_pair_and_empty_text_are_refused():
+    with pytest.raises(ValueError, match="allowed"):
+        josa("값", "도/도")
+    with pytest.raises(ValueError):
+        josa("  ", "이/가")
+
+
+def test_numbers_never_in_python_e_notation():
+    assert sci(4.2e-11) == "4.2×10⁻¹¹"
+    assert sci(9.96, 1) == "1.0×10¹"
+    assert format_number(-0.25, 2) == "−0.25"
+    assert format_number(12345.0, 0) == "12,345"
+    assert "e" not in format_number(3e-9, 1)
+    with pytest.raises(ValueError):
+        format_number(float("nan"))
+
+
+def test_clearly_lower_and_clearly_higher():
+    a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
+    assert compare("Adam", a, "SGD", b) == "Adam의 오차율이 SGD보다 2.0%p 낮았습니다"
+    assert compare("SGD", b, "Adam", a) == "SGD의 오차율이 Adam보다 2.0%p 높았습니다"
+    assert compare("Lion", b, "Adam", a, quantity="손실", unit="") == "Lion의 손실이 Adam보다 2.0 높았습니다"
+
+
+def test_within_the_error_is_not_interpreted():
+    text = compare("Xavier", Estimate(12.0, 0.9), "Kaiming", Estimate(12.4, 0.9))
+    assert text == ("Xavier와 Kaiming의 오차율 차이(0.4%p)는 표본 오차(±2.5%p) 안이라 "
+                    "이 실행으로는 가릴 수 없습니다")
+    assert "낮았" not in text and "높았" not in text
+
+
+def test_boundary_uses_z_standard_errors_of_the_difference():
+    se = 0.5  # se of the difference: 0.5·√2 ≈ 0.707; 2·se ≈ 1.414
+    assert "가릴 수 없습니다" in compare("A", Estimate(0, se), "B", Estimate(1.4, se))
+    assert "낮았습니다" in compare("A", Estimate(0, se), "B", Estimate(1.5, se))
+
+
+def test_single_runs_without_an_error_are_refused():
+    with pytest.raises(ValueError, match="standard error"):
+        compare("A", Estimate(1.0, 0.0), "B", Estimate(2.0, 0.0))
+
+
+def test_standard_errors():
+    assert binomial_se(0.1, 10000) == pytest.approx(0.003)
+    est = mean_se([1.0, 2.0, 3.0])
+    assert est.value == 2.0 and est.se == pytest.approx(1 / 3 ** 0.5) and est.n == 3
+    with pytest.raises(ValueError):
+        binomial_se(1.5, 10)
+    with pytest.raises(ValueError):
+        mean_se([])
+
+
+def test_check_claim_names_the_claim_and_the_evidence():
+    check_claim(True, "never raised")
+    with pytest.raises(ClaimError, match="모멘텀이 가장 빠르다.*26 > 20"):
+        check_claim(26 < 20, "모멘텀이 가장 빠르다", "26 > 20 스텝")
