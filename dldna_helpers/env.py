@@ -245,15 +245,44 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
     )
 
 
-def setup_page(seed: int = 0) -> tuple[Profile, torch.device]:
+# Minutes each page is expected to take in the full profile on one T4 (Colab's free GPU):
+# the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
+# keeps the two equal). An estimate from counted operations, not a measurement.
+FULL_PROFILE_T4_MINUTES: dict[str, float] = {
+    "pipeline": 0.3, "initialization": 6.0, "optimizers": 15.7, "loss_landscape": 2.0,
+    "gaussian_paths": 0.9, "training_dynamics": 4.2, "basic": 0.2, "applied": 1.0, "advanced": 0.7,
+}
+
+
+def full_profile_notice(profile: Profile, page: str | None) -> str | None:
+    """What a reader on a GPU should know before a full-profile page starts: how long it is
+    expected to take, and how to choose the quick profile instead. None in other profiles."""
+    if profile.name != "full":
+        return None
+    minutes = FULL_PROFILE_T4_MINUTES.get(page or "")
+    if minutes is None:
+        expected = "quick 프로파일보다 훨씬 오래"
+    elif minutes < 1:
+        expected = "T4 GPU 한 대에서 1분 안쪽(추정치)"
+    else:
+        expected = f"T4 GPU 한 대에서 약 {minutes:.0f}분(추정치)"
+    return (f"full 프로파일로 실행합니다. 이 페이지는 {expected} 걸립니다. 빠르게 훑어보려면 맨 위에 "
+            f"`%env {PROFILE_ENV}=quick` 셀을 넣고 처음부터 다시 실행하세요.")
+
+
+def setup_page(seed: int = 0, page: str | None = None) -> tuple[Profile, torch.device]:
     """The first lines of every chapter page: Korean fonts, seeds, profile and device
-    (one CPU thread in the quick profile, for reproducible numbers).
+    (one CPU thread in the quick profile, for reproducible numbers). ``page`` (the file
+    name without extension) lets a full-profile run say up front how long it will take.
 
     The page prints :func:`provenance` once it knows its data source.
     """
     setup_korean_font()
     seed_everything(seed)
     profile, device = get_profile(), get_device()
+    notice = full_profile_notice(profile, page)
+    if notice:
+        print(notice)
     if device.type == "cpu" and profile.name == "quick":
         # One thread: the same numbers on every CPU machine whatever its core count (the
         # committed notebooks are compared against fresh runs), and no thread contention

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 __all__ = [
     "MomentumExercise", "Feedback", "momentum_spec", "parse_number", "diagnose",
     "momentum_checker", "momentum_checker_html", "interactive_figure", "LiveOrStatic", "interactive_frontend",
-    "widget_view_bundle",
+    "widget_view_bundle", "with_live_view",
 ]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -426,11 +426,29 @@ def momentum_checker_html(ex: MomentumExercise = MomentumExercise(), form_id: st
     )
 
 
+def with_live_view(build: Callable[[], Any], html_text: str, live: bool | None = None) -> LiveOrStatic:
+    """``html_text`` plus, when ``live`` (default: :func:`interactive_frontend`), the ipywidgets
+    view that ``build()`` returns. If ipywidgets is missing or the form cannot be built (an
+    old or broken widget frontend), the reader still gets the static form, with a warning."""
+    if not (live if live is not None else interactive_frontend()):
+        return LiveOrStatic(None, html_text)
+    try:
+        widget = build()
+    except Exception as exc:  # noqa: BLE001 - any failure: the static form still works
+        import warnings
+
+        warnings.warn(f"ipywidgets 양식을 만들지 못해 정적 양식을 보여 줍니다 ({exc!r})", RuntimeWarning)
+        return LiveOrStatic(None, html_text)
+    return LiveOrStatic(widget, html_text)
+
+
 def momentum_checker(ex: MomentumExercise = MomentumExercise(), live: bool | None = None) -> LiveOrStatic:
     """Exercise 1's checker: the HTML/JS form, plus an ipywidgets form when ``live``
     (default: :func:`interactive_frontend`)."""
-    if not (live if live is not None else interactive_frontend()):
-        return LiveOrStatic(None, momentum_checker_html(ex))
+    return with_live_view(lambda: _momentum_form(ex), momentum_checker_html(ex), live)
+
+
+def _momentum_form(ex: MomentumExercise) -> Any:
     import ipywidgets as w
 
     spec = momentum_spec(ex)
@@ -446,7 +464,7 @@ def momentum_checker(ex: MomentumExercise = MomentumExercise(), live: bool | Non
 
     button.on_click(on_click)
     header = w.HTML(f"L(w) = w², η = {ex.lr}, μ = {ex.momentum}, w₀ = {ex.w0}, v₀ = 0")
-    return LiveOrStatic(w.VBox([header, *rows, button, out]), momentum_checker_html(ex))
+    return w.VBox([header, *rows, button, out])
 
 
 # ------------------------------------------------------------------ figures with sliders
@@ -509,12 +527,15 @@ def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[A
         "root.querySelector('img').src='data:image/png;base64,'+frames[index];}"
         "inputs.forEach(function(el){el.addEventListener('input',show);});})();</script></div>"
     )
-    if not (live if live is not None else interactive_frontend()):
-        return LiveOrStatic(None, static_html)
+    return with_live_view(lambda: _slider_form(draw, params, labels), static_html, live)
 
+
+def _slider_form(draw: Callable[..., Any], params: Mapping[str, Sequence[Any]], labels: Mapping[str, str]) -> Any:
     import ipywidgets as w
+    import matplotlib.pyplot as plt
     from IPython.display import display
 
+    names = list(params)
     controls = {n: w.SelectionSlider(options=[(str(v), v) for v in params[n]], description=labels.get(n, n),
                                      continuous_update=False, style={"description_width": "initial"},
                                      layout=w.Layout(width="28em"))
@@ -531,4 +552,4 @@ def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[A
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    return LiveOrStatic(w.VBox([*controls.values(), out]), static_html)
+    return w.VBox([*controls.values(), out])

@@ -7,7 +7,10 @@ outputs). This script, for each page given (default: every notebook page in _toc
 
 1. rewrites the cell tagged ``colab-setup`` from the repository URL in ``_config.yml``;
 2. converts the page to ``.ipynb`` with jupytext;
-3. executes it with nbclient in the page's folder, quick profile, and saves the outputs.
+3. executes it with nbclient in the page's folder, quick profile;
+4. turns its markdown into what Colab and Jupyter render (``reader_notebook.py``: glued
+   values written in, MyST roles and directives as plain markdown, solutions collapsed)
+   and saves that notebook with its outputs. It is a generated file, not a jupytext pair.
 
 Usage: .venv/bin/python scripts/sync_notebooks.py [PAGE.md ...] [--no-execute]
 """
@@ -25,6 +28,9 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reader_notebook  # noqa: E402  (a sibling module of this script)
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 
@@ -35,12 +41,21 @@ def repository_url() -> str:
 
 
 def setup_cell_source(url: str) -> str:
-    """The first code cell of every page: in Colab only, install the helper package."""
+    """The first code cell of every page: in Colab only, install the helper package.
+
+    Plain Python (no ``%pip``): a failed install stops the notebook with a short Korean
+    message instead of printing pip's error and carrying on into an ImportError.
+    """
     return (
         "# Colab에서 열었을 때만 도우미 패키지를 설치합니다 (로컬·Binder에서는 아무 일도 하지 않습니다).\n"
-        "import sys\n"
+        "import subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
-        f"    %pip install -q \"dldna_helpers @ git+{url}\"\n"
+        f"    package = \"dldna_helpers @ git+{url}\"\n"
+        "    pip = subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", package],\n"
+        "                         capture_output=True, text=True)\n"
+        "    if pip.returncode != 0:\n"
+        "        raise RuntimeError(\"도우미 패키지(dldna_helpers)를 설치하지 못했습니다. 인터넷 연결을 \"\n"
+        "                           \"확인하고 이 셀을 다시 실행하세요. pip의 메시지:\\n\" + pip.stderr[-1500:])\n"
     )
 
 
@@ -65,11 +80,29 @@ def update_setup_cell(md_path: Path, url: str) -> bool:
     return new != text
 
 
+def page_context(md_path: Path, nb: nbformat.NotebookNode) -> reader_notebook.PageContext:
+    """Glued values of the executed ``nb``, the page's equation numbers, titles, references."""
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    return reader_notebook.PageContext(
+        glue=reader_notebook.glued_texts(nb),
+        equations=reader_notebook.equation_numbers(markdown),
+        titles=reader_notebook.page_titles(ROOT),
+        bibliography=reader_notebook.read_bibliography(ROOT / "book" / "references.bib"),
+        page=md_path.relative_to(ROOT).with_suffix("").as_posix(),
+    )
+
+
+def source_notebook(md_path: Path) -> nbformat.NotebookNode:
+    """The page as jupytext reads it (no pairing metadata: the .ipynb is generated)."""
+    nb = jupytext.read(md_path)
+    nb.metadata.pop("jupytext", None)
+    return nb
+
+
 def sync(md_path: Path, execute: bool, timeout: int) -> None:
     url = repository_url()
     update_setup_cell(md_path, url)
-    nb = jupytext.read(md_path)
-    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
+    nb = source_notebook(md_path)
     if execute:
         env_backup = dict(os.environ)
         os.environ.setdefault("DLDNA_PROFILE", "quick")
@@ -82,8 +115,9 @@ def sync(md_path: Path, execute: bool, timeout: int) -> None:
             os.environ.clear()
             os.environ.update(env_backup)
         print(f"{md_path.relative_to(ROOT)}: executed in {time.perf_counter() - start:.0f} s")
+    reader = reader_notebook.reader_notebook(nb, page_context(md_path, nb))
     out = md_path.with_suffix(".ipynb")
-    nbformat.write(nb, out)
+    nbformat.write(reader, out)
 
 
 def main() -> None:
