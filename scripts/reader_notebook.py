@@ -118,7 +118,8 @@ def read_bibliography(path: Path) -> dict[str, dict[str, str]]:
             or fields.get("howpublished") or fields.get("note") or ""
         entries[key] = {
             "last_names": "\x1f".join(last) or _latex_plain(fields.get("organization", key)),
-            "authors": ", ".join(_latex_plain(str(p)) for p in people),
+            "authors": ", ".join(_latex_plain(" ".join([*p.first_names, *p.middle_names, *p.prelast_names,
+                                                        *p.last_names])) for p in people),
             "year": fields.get("year", "n.d."),
             "title": _latex_plain(fields.get("title", "")),
             "venue": _latex_plain(venue),

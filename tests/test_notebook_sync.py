@@ -1,43 +1,93 @@
-"""Each MyST page and its paired .ipynb (what Colab opens and nbval checks) agree."""
+"""Each MyST page and the notebook generated from it (what Colab, Binder and Thebe open, and
+what nbval checks) agree, and that notebook reads like the site: plain markdown, the site's
+numbers written in, solutions collapsed."""
 from __future__ import annotations
 
 import importlib.util
+import re
+import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
 spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "scripts" / "sync_notebooks.py")
 sync = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sync)
+import reader_notebook  # noqa: E402
 
 PAGES = sync.notebook_pages()
+EXERCISE_PAGES = [p for p in PAGES if p.parent.name == "exercises"]
+MYST_LEFTOVERS = {
+    "glue": re.compile(r"\{glue[:a-z]*\}"),
+    "role": re.compile(r"\{[a-z][a-z:-]*\}`"),
+    "directive": re.compile(r"^\s*(?:>\s*)*(?:`{3,}|:{3,})\{", re.M),
+    "target": re.compile(r"^\([\w:.-]+\)=\s*$", re.M),
+}
+ids = lambda p: p.relative_to(ROOT).as_posix()  # noqa: E731
+
+
+def _reader(page: Path) -> nbformat.NotebookNode:
+    ipynb = page.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} missing: run scripts/sync_notebooks.py {page.relative_to(ROOT)}"
+    return nbformat.read(ipynb, as_version=4)
 
 
 def test_every_chapter_page_is_a_notebook():
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
     assert {"book/intro.md", "book/pipeline.md"} <= names
+    assert len(EXERCISE_PAGES) == 3
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_paired_notebook_matches_source_and_holds_outputs(page: Path):
-    ipynb = page.with_suffix(".ipynb")
-    assert ipynb.exists(), f"{ipynb.name} missing: run scripts/sync_notebooks.py {page.relative_to(ROOT)}"
-    source = jupytext.read(page)
-    paired = nbformat.read(ipynb, as_version=4)
+@pytest.mark.parametrize("page", PAGES, ids=ids)
+def test_reader_notebook_is_generated_from_the_source_and_holds_outputs(page: Path):
+    reader = _reader(page)
+    source = sync.source_notebook(page)
+    code = [c for c in reader.cells if c.cell_type == "code"]
+    source_code = [c for c in source.cells if c.cell_type == "code"]
+    assert [reader_notebook.strip_solution_title(c.source) for c in code] == [c.source for c in source_code], \
+        f"{page.name}: code cells differ from the source: re-run scripts/sync_notebooks.py"
+    # the markdown is what the converter makes of the source with these very outputs
+    for cell, stored in zip(source_code, code):
+        cell.outputs = stored.get("outputs", [])
+    expected = reader_notebook.reader_notebook(source, sync.page_context(page, source))
     strip = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
-    assert strip(paired) == strip(source), f"{ipynb.name} is stale: re-run scripts/sync_notebooks.py"
-    code = [c for c in paired.cells if c.cell_type == "code"]
-    assert any(c.get("outputs") for c in code), f"{ipynb.name} was committed without outputs"
+    assert strip(reader) == strip(expected), f"{page.name} is stale: re-run scripts/sync_notebooks.py"
+    assert "jupytext" not in reader.metadata, "a generated notebook must not pair with (and overwrite) the .md"
+    assert any(c.get("outputs") for c in code), f"{page.name} was committed without outputs"
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors, f"{ipynb.name} holds an error output"
+    assert not errors, f"{page.name} holds an error output"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize("page", PAGES, ids=ids)
+def test_reader_markdown_has_no_myst_markup(page: Path):
+    markdown = "\n\n".join(c.source for c in _reader(page).cells if c.cell_type == "markdown")
+    found = {kind: pattern.findall(markdown) for kind, pattern in MYST_LEFTOVERS.items()}
+    assert {k: v for k, v in found.items() if v} == {}
+    assert reader_notebook.READER_NOTE in markdown  # says where the numbers of the prose come from
+
+
+@pytest.mark.parametrize("page", EXERCISE_PAGES, ids=ids)
+def test_solutions_are_collapsed(page: Path):
+    text = page.read_text(encoding="utf-8")
+    n_solutions = len(re.findall(r"^```\{solution-start\}", text, re.M))
+    solution_code = sum(len(re.findall(r"^```\{code-cell\}", part, re.M))
+                        for part in re.findall(r"```\{solution-start\}.*?```\{solution-end\}", text, re.S))
+    reader = _reader(page)
+    hidden = [c for c in reader.cells if c.cell_type == "code" and c.metadata.get("cellView") == "form"]
+    assert n_solutions >= 3 and len(hidden) == solution_code
+    for cell in hidden:
+        assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+        assert cell.source.startswith("# @title")  # Colab's form view hides the code under its title
+    markdown = "\n".join(c.source for c in reader.cells if c.cell_type == "markdown")
+    assert markdown.count(f"<summary>{reader_notebook.SOLUTION_SUMMARY}</summary>") == n_solutions
+
+
+@pytest.mark.parametrize("page", PAGES, ids=ids)
 def test_colab_cell_installs_from_the_configured_repository(page: Path):
-    nb = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+    nb = _reader(page)
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert sync.SETUP_TAG in first_code.metadata.get("tags", []), "first code cell must be the Colab set-up cell"
     assert first_code.source.strip() == sync.setup_cell_source(sync.repository_url()).strip()
