@@ -129,8 +129,12 @@ def read_bibliography(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _latex_plain(text: str) -> str:
-    text = re.sub(r"\\[`'^\"~=.]\{?(\w)\}?", r"\1", text)  # accents: {\"o} → o (readable, not exact)
-    return re.sub(r"[{}]", "", text).replace("--", "–").strip()
+    """BibTeX field → plain text: accents as Unicode (latexcodec, which pybtex brings), no braces."""
+    import codecs
+
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec)
+
+    return re.sub(r"[{}]", "", codecs.decode(text, "ulatex")).strip()
 
 
 # ------------------------------------------------------------------ roles

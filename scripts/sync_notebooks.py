@@ -12,7 +12,7 @@ outputs). This script, for each page given (default: every notebook page in _toc
    values written in, MyST roles and directives as plain markdown, solutions collapsed)
    and saves that notebook with its outputs. It is a generated file, not a jupytext pair.
 
-Usage: .venv/bin/python scripts/sync_notebooks.py [PAGE.md ...] [--no-execute]
+Usage: .venv/bin/python scripts/sync_notebooks.py [PAGE.md ...] [--no-execute | --reuse-outputs]
 """
 from __future__ import annotations
 
@@ -99,11 +99,26 @@ def source_notebook(md_path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def sync(md_path: Path, execute: bool, timeout: int) -> None:
+def reuse_outputs(md_path: Path, nb: nbformat.NotebookNode) -> None:
+    """Copy the outputs of the committed notebook into ``nb`` (prose-only edits need no run)."""
+    old = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
+    stored = [c for c in old.cells if c.cell_type == "code"]
+    fresh = [c for c in nb.cells if c.cell_type == "code"]
+    if [reader_notebook.strip_solution_title(c.source) for c in stored] != [c.source for c in fresh]:
+        raise SystemExit(f"{md_path.relative_to(ROOT)}: code cells changed since the last run; "
+                         "execute it (drop --reuse-outputs)")
+    for cell, old_cell in zip(fresh, stored):
+        cell.outputs = old_cell.get("outputs", [])
+        cell.execution_count = old_cell.get("execution_count")
+
+
+def sync(md_path: Path, execute: bool, timeout: int, reuse: bool = False) -> None:
     url = repository_url()
     update_setup_cell(md_path, url)
     nb = source_notebook(md_path)
-    if execute:
+    if reuse:
+        reuse_outputs(md_path, nb)
+    elif execute:
         env_backup = dict(os.environ)
         os.environ.setdefault("DLDNA_PROFILE", "quick")
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see scripts/build_book.sh
@@ -124,13 +139,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", nargs="*", type=Path)
     parser.add_argument("--no-execute", action="store_true", help="convert only (no outputs)")
+    parser.add_argument("--reuse-outputs", action="store_true",
+                        help="keep the committed outputs (for edits of the prose only; refused if code changed)")
     parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
     args = parser.parse_args()
     pages = [p.resolve() for p in args.pages] or notebook_pages()
     for page in pages:
         if page.suffix != ".md" or not page.exists():
             sys.exit(f"not a MyST page: {page}")
-        sync(page, execute=not args.no_execute, timeout=args.timeout)
+        sync(page, execute=not args.no_execute, timeout=args.timeout, reuse=args.reuse_outputs)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,8 @@ def colab_like(tmp_path_factory) -> dict[str, Path]:
     linked = _link_preinstalled(root / "preinstalled", ["torch", "torchvision"])
     (site / "colab_preinstalled.pth").write_text(str(root / "preinstalled") + "\n")
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    # Colab's kernel: a current pip (23.2 refuses "name @ git+file://" URLs), ipykernel, ipywidgets 7.7.1
+    _run([*pip, "--upgrade", "pip"], timeout=600)
     _run([*pip, "ipykernel", f"ipywidgets=={COLAB_IPYWIDGETS}"], timeout=900)
     # the package, installed by the notebooks' own set-up cell, as in Colab
     url = _snapshot_repository(root / "repository")
