@@ -8,5 +8,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup_env.sh"
 cd "$ROOT"
 start=$(date +%s)
-.venv/bin/jupyter-book build -W -n --keep-going . "$@"
+# Pages execute in parallel first (one kernel per core, each on one torch thread in the quick
+# profile), into a fresh cache that the build then reads instead of executing pages one by one.
+# DLDNA_JOBS=1 gives the serial order of the same work.
+.venv/bin/python scripts/execute_pages.py --jobs "${DLDNA_JOBS:-$(nproc)}" \
+  --cache _build/.jupyter_cache --config _build/_config.cache.yml
+.venv/bin/jupyter-book build -W -n --keep-going . --config _build/_config.cache.yml "$@"
 echo "[build] book built in $(( $(date +%s) - start )) s: $ROOT/_build/html/index.html"
