@@ -139,3 +139,45 @@ def test_bad_method_and_empty_data():
         hessian_trace(tiny_model(), ce, [], n_samples=4)
     with pytest.raises(ValueError, match="n_samples"):
         hessian_trace(tiny_model(), ce, tiny_data(), n_samples=1)
+
+
+class WithUnused(nn.Module):
+    """tiny_model behind a trainable layer the loss never uses (registered first, so its
+    parameters lead every flat vector); PyHessian stores a float 0 for their missing gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.unused = nn.Linear(6, 2).double()
+        self.net = tiny_model()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@pytest.mark.parametrize("method", ["lanczos", "pyhessian"])
+def test_parameters_without_gradient_get_zero_entries(method):
+    model, data, k = WithUnused(), tiny_data(), 2
+    ref_vals, ref_vecs, _ = reference(model, ce, data, k)
+    vals, vecs = hessian_top_eigen(model, ce, data, k=k, method=method, tol=1e-10, max_iter=2000)
+    n_unused = sum(p.numel() for p in model.unused.parameters())
+    for i in range(k):
+        assert vals[i] == pytest.approx(float(ref_vals[i]), rel=1e-4)
+        assert abs(float(torch.dot(flat(vecs[i]), ref_vecs[:, i]))) > 0.999
+        assert [t.shape for t in vecs[i]] == [p.shape for p in model.parameters()]
+        assert float(flat(vecs[i])[:n_unused].abs().max()) < 1e-10   # Lanczos: rounding of its random start
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())   # restored
+
+
+def test_pyhessian_refuses_parameters_used_by_some_batches_only():
+    class Sometimes(WithUnused):
+        def forward(self, x):
+            out = self.net(x)
+            return out + self.unused(x).sum() if len(x) == 5 else out    # only batches of 5 use it
+
+    x, y = tiny_data()
+    batches = [(x[:5], y[:5]), (x[5:], y[5:])]
+    with pytest.raises(ValueError, match=r"\['unused.weight', 'unused.bias'\].*method='lanczos'"):
+        hessian_top_eigen(Sometimes(), ce, batches, k=1, method="pyhessian")
+    vals, _ = hessian_top_eigen(Sometimes(), ce, batches, k=1, method="lanczos", tol=1e-8)
+    assert vals[0] != 0.0

@@ -195,14 +195,45 @@ def hessian_top_eigen(
         return _pyhessian_top(model, loss_fn, batches, k, max_iter or 1000, tol or 1e-6, seed)
 
 
+def _unused_params(model: nn.Module, loss_fn: Callable, batches: Batches) -> list[nn.Parameter]:
+    """Trainable parameters the loss does not depend on: no gradient on any batch.
+
+    PyHessian stores a float 0 as their gradient and then fails inside autograd. Their rows and
+    columns of the Hessian are zero, so they can be left out of its run (as frozen ones are) and
+    get zero eigenvector entries; a parameter used by some batches only cannot, and is refused.
+    """
+    trainable = [p for p in params_of(model) if p.requires_grad]
+    used = [0] * len(trainable)
+    for x, y in batches:
+        loss = loss_fn(model(x), y)
+        if not loss.requires_grad:  # no parameter at all on this batch
+            continue
+        grads = torch.autograd.grad(loss, trainable, allow_unused=True)
+        used = [n + (g is not None) for n, g in zip(used, grads)]
+    names = {p: name for name, p in model.named_parameters()}
+    partly = [names.get(p, "?") for p, n in zip(trainable, used) if 0 < n < len(batches)]
+    if partly:
+        raise ValueError(f"parameters {partly} affect the loss on some batches only, which PyHessian cannot "
+                         "handle; use method='lanczos'")
+    if not any(used):
+        raise ValueError("the loss does not depend on any trainable parameter: its Hessian is zero")
+    return [p for p, n in zip(trainable, used) if n == 0]
+
+
 def _pyhessian_top(model: nn.Module, loss_fn: Callable, batches: Batches, k: int, max_iter: int, tol: float,
                    seed: int) -> Eigenpairs:
     from pyhessian import hessian as PyHessian
 
     device = model_device(model)
     params = params_of(model)
+    unused = _unused_params(model, loss_fn, batches)
+    left_out = {id(p) for p in unused}
+    in_run = [p.requires_grad and id(p) not in left_out for p in params]  # the parameters PyHessian sees
+    _check_k(k, sum(p.numel() for p, seen in zip(params, in_run) if seen))
     saved_grads = [p.grad for p in params]
     try:
+        for p in unused:
+            p.requires_grad_(False)
         source = {"data": batches[0]} if len(batches) == 1 else {"dataloader": batches}
         with warnings.catch_warnings():
             # PyHessian builds its gradient graph with backward(create_graph=True); the cycle it warns
@@ -217,14 +248,16 @@ def _pyhessian_top(model: nn.Module, loss_fn: Callable, batches: Batches, k: int
         # PyHessian leaves gradients with an autograd graph attached in .grad: put the old ones back
         for p, g in zip(params, saved_grads):
             p.grad = g
+        for p in unused:
+            p.requires_grad_(True)
     order = sorted(range(k), key=lambda i: -abs(vals[i]))
     result = []
     for i in order:
         flat = [t.detach() for t in vecs[i]]
         norm = math.sqrt(sum(float((t.double() ** 2).sum()) for t in flat))
         parts, j = [], 0
-        for p in params:
-            if p.requires_grad:
+        for p, seen in zip(params, in_run):
+            if seen:
                 parts.append((flat[j] / norm).to(p.dtype).view_as(p).clone())
                 j += 1
             else:

@@ -1,8 +1,10 @@
 """From-scratch optimizers of chapter 5.2, each a ``torch.optim.Optimizer`` subclass.
 
 They follow ``torch.optim``'s names and semantics (schedulers, ``state_dict`` and parameter
-groups work), and the tests in ``tests/test_optim.py`` check them against ``torch.optim`` or
-against step-by-step implementations of the papers' rules.
+groups work; ``maximize``, ``amsgrad``, tensor learning rates, sparse gradients and complex
+parameters where ``torch.optim`` has them), and the tests in ``tests/test_optim.py`` and
+``tests/test_optim_torch_conventions.py`` check them against ``torch.optim`` or against
+step-by-step implementations of the papers' rules.
 """
 from .adafactor import Adafactor
 from .adagrad import AdaGrad

@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from ._checks import check_range
+from ._checks import check_flag, check_grads, check_lr, check_range
 from ._closure import evaluate_closure
 
 
@@ -22,11 +22,13 @@ class Adafactor(torch.optim.Optimizer):
     Two details differ from the paper (as in PyTorch): ``eps1`` bounds ``V̂`` from below instead of
     being added to ``G²``, and ``lr`` (default 0.01, the paper's constant) caps the relative step and
     scales the weight decay. Means instead of the paper's sums give the same ``V̂``.
+    ``maximize=True`` climbs the objective; sparse gradients and complex parameters are refused.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, beta2_decay: float = -0.8,
-                 eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0, weight_decay: float = 0.0) -> None:
-        check_range("lr", lr, 0.0)
+                 eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0, weight_decay: float = 0.0,
+                 *, maximize: bool = False) -> None:
+        lr = check_lr(lr)
         if not beta2_decay <= 0:
             raise ValueError(f"beta2_decay={beta2_decay!r} is invalid: allowed values are <= 0")
         if not isinstance(eps, (tuple, list)) or len(eps) != 2:
@@ -36,17 +38,21 @@ class Adafactor(torch.optim.Optimizer):
         check_range("eps2", eps[1], 0.0)
         check_range("d", d, 1.0)
         check_range("weight_decay", weight_decay, 0.0)
-        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d, weight_decay=weight_decay))
+        check_flag("maximize", maximize)
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d, weight_decay=weight_decay,
+                                      maximize=maximize))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = evaluate_closure(closure)
+        check_grads(self, sparse=False, complex=False)
         for group in self.param_groups:
             lr, wd, (eps1, eps2) = group["lr"], group["weight_decay"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g, state = p.grad, self.state[p]
+                g = -p.grad if group["maximize"] else p.grad
+                state = self.state[p]
                 if not state:
                     state["step"] = 0
                     if g.dim() > 1:                      # factored: one statistic per row and per column

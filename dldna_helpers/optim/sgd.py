@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from ._checks import check_range
+from ._checks import check_flag, check_lr, check_range
 from ._closure import evaluate_closure
 
 
@@ -15,21 +15,24 @@ class SGD(torch.optim.Optimizer):
     ``dampening=0`` (default) is the classical ``v ← μ·v + g`` of ``torch.optim.SGD``.
     ``dampening=momentum`` makes ``v`` a moving average of ``g``, whose steps are
     ``1/(1 − μ)`` times smaller (10× at μ = 0.9).
-    ``weight_decay`` adds ``λ·θ`` to the gradient (an L2 penalty).
+    ``weight_decay`` adds ``λ·θ`` to the gradient (an L2 penalty); ``maximize=True`` climbs
+    the objective instead (the gradient's sign flipped). Sparse and complex gradients work as in
+    ``torch.optim.SGD``: every operation here is linear in ``g``.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
-        check_range("lr", lr, 0.0)
+                 nesterov: bool = False, *, maximize: bool = False) -> None:
+        lr = check_lr(lr)
         check_range("momentum", momentum, 0.0, 1.0)
         check_range("dampening", dampening, 0.0, 1.0, include_high=True)
         check_range("weight_decay", weight_decay, 0.0)
         if nesterov and (momentum == 0 or dampening != 0):
             raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={momentum}, dampening={dampening}")
+        check_flag("maximize", maximize)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -40,7 +43,7 @@ class SGD(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad
+                g = -p.grad if group["maximize"] else p.grad
                 if wd != 0:
                     g = g.add(p, alpha=wd)                  # L2 penalty: g + λθ
                 if mu != 0:

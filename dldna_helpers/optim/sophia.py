@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import check_betas, check_range
+from ._checks import check_betas, check_flag, check_grads, check_lr, check_range
 from ._closure import evaluate_closure
 
 ESTIMATORS = ("gnb", "hutchinson")
@@ -30,12 +30,15 @@ class Sophia(torch.optim.Optimizer):
 
     Where ``h`` is small or negative the ratio hits the clip and the step is ``lr·sign(m)``
     (sign momentum); where the curvature is large the step is Newton-like, ``lr·m/(rho·h)``.
+
+    ``maximize=True`` minimizes ``−loss``: the step uses ``−g`` and the estimate ``−ĥ``. Sparse
+    gradients and complex parameters are refused.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-4, betas: tuple[float, float] = (0.965, 0.99),
                  rho: float = 0.04, weight_decay: float = 1e-1, eps: float = 1e-12, k: int = 10,
-                 estimator: str = "gnb") -> None:
-        check_range("lr", lr, 0.0)
+                 estimator: str = "gnb", *, maximize: bool = False) -> None:
+        lr = check_lr(lr)
         check_betas(betas)
         check_range("rho", rho, 0.0)
         check_range("weight_decay", weight_decay, 0.0)
@@ -45,9 +48,14 @@ class Sophia(torch.optim.Optimizer):
             raise ValueError(f"k={k!r} is invalid: the Hessian refresh interval must be an int >= 1")
         if estimator not in ESTIMATORS:
             raise ValueError(f"estimator={estimator!r} is invalid; allowed: {', '.join(ESTIMATORS)}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay, eps=eps))
+        check_flag("maximize", maximize)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay, eps=eps,
+                                      maximize=maximize))
         self.k, self.estimator = k, estimator
-        self.hessian_updates = 0   # how many estimates were taken (for the reader; not needed by the update)
+        # Optimizer-wide counters, kept in state_dict(): calls of step() (the refresh schedule; a
+        # parameter's own count would stall while it gets no gradient) and estimates taken.
+        self.steps = 0
+        self.hessian_updates = 0
 
     def _params(self) -> list[torch.Tensor]:
         return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
@@ -55,15 +63,24 @@ class Sophia(torch.optim.Optimizer):
     def _state(self, p: torch.Tensor) -> dict[str, Any]:
         state = self.state[p]
         if not state:
-            state["step"] = 0
             state["exp_avg"] = torch.zeros_like(p)
             state["hessian"] = torch.zeros_like(p)
         return state
 
     def hessian_due(self) -> bool:
-        """True before steps 0, k, 2k, …: the loop should call :meth:`update_hessian` now."""
-        params = self._params()
-        return bool(params) and self._state(params[0])["step"] % self.k == 0
+        """True before steps 0, k, 2k, … of this optimizer: the loop should call :meth:`update_hessian` now."""
+        return self.steps % self.k == 0 and bool(self._params())
+
+    def state_dict(self) -> dict[str, Any]:
+        """``torch.optim``'s state dict plus the two counters, so a resumed run keeps the schedule."""
+        return {**super().state_dict(), "steps": self.steps, "hessian_updates": self.hessian_updates}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if "steps" not in state_dict:
+            raise ValueError("this Sophia state dict has no 'steps' counter (saved by an older version or "
+                             "by another optimizer): the Hessian refresh schedule cannot be restored")
+        super().load_state_dict(state_dict)
+        self.steps, self.hessian_updates = int(state_dict["steps"]), int(state_dict.get("hessian_updates", 0))
 
     def update_hessian(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
                        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
@@ -73,6 +90,7 @@ class Sophia(torch.optim.Optimizer):
         The extra forward pass runs in the model's current mode, so in training mode it also
         updates BatchNorm running statistics (once every ``k`` steps).
         """
+        check_grads(self, sparse=False, complex=False)
         params = self._params()
         with torch.enable_grad():
             outputs = model(inputs)
@@ -90,27 +108,31 @@ class Sophia(torch.optim.Optimizer):
                 by_param = {p: (ui * hu if hu is not None else torch.zeros_like(p))
                             for (p, _), ui, hu in zip(used, u, hvp)}
                 estimates = [by_param.get(p) for p in params]
-        beta2_of = {p: group["betas"][1] for group in self.param_groups for p in group["params"]}
+        group_of = {p: group for group in self.param_groups for p in group["params"]}
         with torch.no_grad():
             for p, h_hat in zip(params, estimates):
                 if h_hat is not None:
-                    self._state(p)["hessian"].lerp_(h_hat.detach(), 1 - beta2_of[p])  # h ← β2·h + (1−β2)·ĥ
+                    group = group_of[p]
+                    h_hat = -h_hat if group["maximize"] else h_hat                # curvature of −loss
+                    self._state(p)["hessian"].lerp_(h_hat.detach(), 1 - group["betas"][1])  # h ← β2·h + (1−β2)·ĥ
         self.hessian_updates += 1
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = evaluate_closure(closure)
+        check_grads(self, sparse=False, complex=False)
+        self.steps += 1
         for group in self.param_groups:
             lr, (beta1, _), rho = group["lr"], group["betas"], group["rho"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self._state(p)
-                state["step"] += 1
                 m, h = state["exp_avg"], state["hessian"]
+                g = -p.grad if group["maximize"] else p.grad
                 if group["weight_decay"] != 0:
                     p.mul_(1 - lr * group["weight_decay"])            # decoupled weight decay
-                m.lerp_(p.grad, 1 - beta1)
+                m.lerp_(g, 1 - beta1)
                 ratio = (m / (rho * h).clamp_(min=group["eps"])).clamp_(-1.0, 1.0)
                 p.add_(ratio, alpha=-lr)
         return loss
