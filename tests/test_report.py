@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, format_number,
+from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, direction,
+                                  error_estimate, format_estimate, format_number,
                                   josa, mean_se, sci, with_josa)
 
 
@@ -81,3 +82,29 @@ def test_check_claim_names_the_claim_and_the_evidence():
     check_claim(True, "never raised")
     with pytest.raises(ClaimError, match="모멘텀이 가장 빠르다.*26 > 20"):
         check_claim(26 < 20, "모멘텀이 가장 빠르다", "26 > 20 스텝")
+
+
+def test_direction_is_the_rule_compare_words():
+    a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
+    assert direction(a, b) == -1 and direction(b, a) == 1
+    assert direction(Estimate(12.0, 0.9), Estimate(12.4, 0.9)) == 0
+    with pytest.raises(ValueError, match="standard error"):
+        direction(Estimate(1.0, 0.0), Estimate(2.0, 0.0))
+
+
+def test_error_estimate_combines_test_sampling_and_seed_spread():
+    one = error_estimate([0.18], 2000)
+    assert one.value == pytest.approx(18.0)
+    assert one.se == pytest.approx(100 * binomial_se(0.18, 2000))
+    three = error_estimate([0.10, 0.12, 0.14], 10000)
+    seed_se = 0.02 / 3 ** 0.5
+    assert three.value == pytest.approx(12.0)
+    assert three.se == pytest.approx(100 * (binomial_se(0.12, 10000) ** 2 + seed_se ** 2) ** 0.5)
+    assert three.n == 3
+    with pytest.raises(ValueError):
+        error_estimate([], 100)
+
+
+def test_format_estimate_for_tables():
+    assert format_estimate(Estimate(19.55, 0.887)) == "19.55 ± 0.89"
+    assert format_estimate(Estimate(-0.5, 0.25), 1) == "−0.5 ± 0.2"
