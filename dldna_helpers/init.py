@@ -84,9 +84,10 @@ RELU_GAIN = math.sqrt(2.0)
 def scaled_orthogonal_(weight: torch.Tensor, gain: float = RELU_GAIN) -> torch.Tensor:
     """Orthogonal × gain, with gain √2 for ReLU-like activations (the variance factor 2 of He et al.).
 
-    The gain alone sets the scale: an orthogonal matrix already maps unit vectors to unit
-    vectors, so multiplying it by a further sqrt(2/fan_in) would shrink the signal by
-    that factor again in every layer.
+    The gain alone sets the scale: each output of a (semi-)orthogonal matrix with orthonormal
+    rows projects the input on a unit vector, so it keeps the per-unit second moment of an
+    isotropic input; multiplying by a further sqrt(2/fan_in) would shrink the signal by that
+    factor again in every layer.
     """
     return orthogonal_(weight, gain)
 

@@ -15,7 +15,8 @@ from typing import Iterable, Sequence
 
 __all__ = [
     "Estimate", "binomial_se", "mean_se", "has_final_consonant", "josa", "with_josa",
-    "format_number", "sci", "compare", "ClaimError", "check_claim", "spread",
+    "format_number", "sci", "compare", "direction", "error_estimate", "format_estimate",
+    "ClaimError", "check_claim", "spread",
 ]
 
 # Pairs written "with final consonant / without": the first form follows a syllable with a 받침.
@@ -164,16 +165,47 @@ def compare(a_name: str, a: Estimate, b_name: str, b: Estimate, *, quantity: str
     """
     diff = a.value - b.value
     se = math.hypot(a.se, b.se)
-    if se == 0 and (a.n == 1 or b.n == 1):
-        raise ValueError(f"comparing {a_name} and {b_name} needs a standard error (a single run with se = 0 "
-                         "says nothing about its uncertainty); use binomial_se or several seeds")
+    sign = direction(a, b, z, names=(a_name, b_name))
     size = format_number(abs(diff), digits) + unit
-    if abs(diff) > z * se:
-        verb = lower if diff < 0 else higher
+    if sign:
+        verb = lower if sign < 0 else higher
         return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size} {verb}"
     margin = format_number(z * se, digits) + unit
     return (f"{a_name}{josa(a_name, '과/와')} {b_name}의 {quantity} 차이({size})는 "
             f"표본 오차(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
+
+
+def direction(a: Estimate, b: Estimate, z: float = 2.0, *, names: tuple[str, str] = ("a", "b")) -> int:
+    """−1 when ``a`` is clearly below ``b``, +1 when clearly above, 0 when the difference is
+    within ``z`` standard errors of the difference (the rule :func:`compare` words)."""
+    se = math.hypot(a.se, b.se)
+    if se == 0 and (a.n == 1 or b.n == 1):
+        raise ValueError(f"comparing {names[0]} and {names[1]} needs a standard error (a single run with se = 0 "
+                         "says nothing about its uncertainty); use binomial_se or several seeds")
+    diff = a.value - b.value
+    if abs(diff) <= z * se:
+        return 0
+    return -1 if diff < 0 else 1
+
+
+def error_estimate(rates: Sequence[float], n_test: int) -> Estimate:
+    """Mean error rate in percent over runs (seeds) evaluated on the same ``n_test`` samples.
+
+    The standard error combines the test-set sampling error of the mean rate (binomial; not
+    divided by the number of runs, because every run is scored on the same samples) with the
+    run-to-run spread (std/√runs) when there are several runs.
+    """
+    xs = [float(r) for r in rates]
+    if not xs:
+        raise ValueError("error_estimate needs at least one error rate")
+    runs = mean_se(xs)
+    test = binomial_se(runs.value, n_test)
+    return Estimate(100 * runs.value, 100 * math.hypot(test, runs.se), len(xs))
+
+
+def format_estimate(est: Estimate, digits: int = 2) -> str:
+    """``19.55 ± 0.89``: an estimate and its standard error for a table cell."""
+    return f"{format_number(est.value, digits)} ± {format_number(est.se, digits)}"
 
 
 class ClaimError(AssertionError):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, format_number,
+from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, direction,
+                                  error_estimate, format_estimate, format_number,
                                   josa, mean_se, sci, with_josa)
 
 
@@ -81,3 +82,67 @@ def test_check_claim_names_the_claim_and_the_evidence():
     check_claim(True, "never raised")
     with pytest.raises(ClaimError, match="모멘텀이 가장 빠르다.*26 > 20"):
         check_claim(26 < 20, "모멘텀이 가장 빠르다", "26 > 20 스텝")
+
+
+def test_direction_is_the_rule_compare_words():
+    a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
+    assert direction(a, b) == -1 and direction(b, a) == 1
+    assert direction(Estimate(12.0, 0.9), Estimate(12.4, 0.9)) == 0
+    with pytest.raises(ValueError, match="standard error"):
+        direction(Estimate(1.0, 0.0), Estimate(2.0, 0.0))
+
+
+def test_error_estimate_combines_test_sampling_and_seed_spread():
+    one = error_estimate([0.18], 2000)
+    assert one.value == pytest.approx(18.0)
+    assert one.se == pytest.approx(100 * binomial_se(0.18, 2000))
+    three = error_estimate([0.10, 0.12, 0.14], 10000)
+    seed_se = 0.02 / 3 ** 0.5
+    assert three.value == pytest.approx(12.0)
+    assert three.se == pytest.approx(100 * (binomial_se(0.12, 10000) ** 2 + seed_se ** 2) ** 0.5)
+    assert three.n == 3
+    with pytest.raises(ValueError):
+        error_estimate([], 100)
+
+
+def test_format_estimate_for_tables():
+    assert format_estimate(Estimate(19.55, 0.887)) == "19.55 ± 0.89"
+    assert format_estimate(Estimate(-0.5, 0.25), 1) == "−0.5 ± 0.2"
+
+
+def _guard_cells(page: str) -> list[str]:
+    """The hidden claim-check cells (tag remove-cell) of a MyST page, as source code."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / page).read_text(encoding="utf-8")
+    return re.findall(r"```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n(.*?)```", text, flags=re.S)
+
+
+def test_a_page_guard_stops_the_build_when_its_numbers_contradict_the_prose():
+    """5.1's first guard, run on a table whose measured std misses the formula by 10%."""
+    import math
+
+    import pandas as pd
+
+    cell = next(c for c in _guard_cells("book/initialization.md") if "std_table" in c)
+    formula_std = {"lecun": 0.0357, "orthogonal": 0.0357, "kaiming_normal": 0.0505, "scaled_orthogonal": 0.0505}
+
+    def run(measured_factor: float) -> None:
+        table = pd.DataFrame({"공식 표준편차": formula_std,
+                              "측정 표준편차": {k: v * measured_factor for k, v in formula_std.items()}})
+        exec(cell, {"math": math, "check_claim": check_claim, "std_table": table, "formula_std": formula_std})
+
+    run(1.001)   # the outputs agree with the sentence: nothing happens
+    with pytest.raises(ClaimError, match="여섯 줄 모두"):
+        run(1.1)
+
+
+def test_the_pipeline_guard_catches_a_start_far_from_chance():
+    from types import SimpleNamespace
+
+    cell = next(c for c in _guard_cells("book/pipeline.md") if "chance_band" in c)
+    ns = {"binomial_se": binomial_se, "check_claim": check_claim, "n_test": 2000}
+    exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.11, 0.8])})
+    with pytest.raises(ClaimError, match="찍는 수준"):
+        exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.35, 0.8])})
