@@ -11,6 +11,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 cd "$ROOT"
 notebooks=$(ls book/*.ipynb exercises/*.ipynb 2>/dev/null || true)
-.venv/bin/python -m pytest -p no:cacheprovider tests $notebooks \
+# One worker per core; --dist loadfile keeps each notebook (one kernel, cells in order) and each
+# test module on one worker. DLDNA_JOBS=1 runs everything in this process, in order.
+jobs="${DLDNA_JOBS:-$(nproc)}"
+parallel=()
+[ "$jobs" -gt 1 ] && parallel=(-n "$jobs" --dist loadfile)
+.venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" tests $notebooks \
   --nbval --nbval-current-env --nbval-cell-timeout=900 \
   --nbval-sanitize-with tests/nbval_sanitize.cfg "$@"
