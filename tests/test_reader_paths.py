@@ -4,6 +4,7 @@ static form instead of an object repr (ipywidgets 7 on Colab, 8 elsewhere)."""
 from __future__ import annotations
 
 import ast
+import os
 import importlib.metadata
 import re
 import subprocess
@@ -187,3 +188,24 @@ def test_glue_outside_ipython_does_nothing_and_checks_its_name():
     assert glue("x", 1) is None
     with pytest.raises(ValueError, match="non-empty string"):
         glue("", 1)
+
+
+def test_reader_notebooks_number_equations_as_the_site_does():
+    """식 (n) in a reader notebook is the number the built page shows next to that equation."""
+    html_root = ROOT / "_build" / "html"
+    if not (html_root / "index.html").exists():
+        if os.environ.get("CI"):
+            pytest.fail("the built site is missing: scripts/run_tests.sh builds it before the tests")
+        pytest.skip("build the book first (bash scripts/build_book.sh)")
+    import reader_notebook
+
+    checked = 0
+    for page in sync_notebooks.notebook_pages():
+        html = (html_root / page.relative_to(ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+        site = {label: int(n) for label, n in
+                re.findall(r'id="equation-([^"]+)">\s*<span class="eqno">\((\d+)\)', html)}
+        markdown = [c.source for c in sync_notebooks.source_notebook(page).cells if c.cell_type == "markdown"]
+        ours = reader_notebook.equation_numbers(markdown)
+        assert ours == site, page.name
+        checked += len(ours)
+    assert checked > 30
