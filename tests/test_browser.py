@@ -20,8 +20,10 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_utils import Browser, serve_folder
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from browser_utils import Browser, require_chromium, serve_folder
+
+require_chromium()   # skipped without Chromium locally, a failure under CI=true
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402  (after the check)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
