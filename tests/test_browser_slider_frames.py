@@ -20,6 +20,8 @@ from browser_utils import Browser, require_chromium, serve_folder
 
 require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
+pytestmark = pytest.mark.browser
+
 PARAMS = {"lr": [0.1, 0.3], "beta": ["0.9", "0.99", "0.999"], "epochs": [1, 2, 5, 10]}
 
 
