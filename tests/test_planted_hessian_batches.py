@@ -107,3 +107,17 @@ def test_trace_standard_error_is_calibrated():
     # the standardised errors are centred (no bias from the batch weighting) with spread ≈ 1
     z = np.array(errors)
     assert abs(z.mean()) < 0.3 and 0.8 < z.std() < 1.3, (z.mean(), z.std())
+
+
+def test_pyhessian_over_several_batches_is_quiet_and_restores_grads():
+    """With several batches PyHessian calls backward(create_graph=True) in every product; the
+    wrapper silences that warning (the cycle is broken when the old .grad fields are put back)
+    for the whole run, not only while the engine is built."""
+    import warnings
+
+    model, batches, _ = model_and_batches()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hessian_top_eigen(model, F.cross_entropy, batches, k=1, method="pyhessian", tol=1e-4)
+    assert [str(w.message)[:60] for w in caught if "create_graph" in str(w.message)] == []
+    assert all(p.grad is None for p in model.parameters())
