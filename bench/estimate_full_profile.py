@@ -420,6 +420,21 @@ def save_page_times(path: Path, stamp: dict, times: dict[str, float]) -> None:
     save_atomic({"stamp": stamp, "times": times}, path)
 
 
+def quick_page_times(path: Path, pages: list[str], force: bool = False) -> dict[str, float]:
+    """The quick page times: read from ``path`` when its stamp matches this checkout, else (or
+    with ``force``) measured again by executing the pages, saved with a new stamp."""
+    stamp = page_times_stamp(pages)
+    times, why = (None, "--pages asks for it") if force else load_page_times(path, stamp)
+    if times is not None:
+        print(f"Quick page times from {why}.")
+        return times
+    # never reuse times measured for other notebooks, helpers or sizes: measure them again
+    print(f"Executing every page in the quick profile, each with an empty cache ({why}):", flush=True)
+    times = time_pages(pages)
+    save_page_times(path, stamp, times)
+    return times
+
+
 # ------------------------------------------------------------------ report
 def _overrides(pairs: list[str]) -> dict[str, int]:
     known = {f.name for f in fields(Profile)}
@@ -456,16 +471,7 @@ def main() -> None:
     for unit in sorted(quick_units | full_units, key=repr):
         costs[unit] = measure(unit, specs, hessian_model, cpu=unit in quick_units, gpu=unit in full_units)
 
-    times_file = RESULTS / "page_times.json"
-    stamp = page_times_stamp(list(full))
-    measured, why = (None, "--pages asks for it") if args.pages else load_page_times(times_file, stamp)
-    if measured is None:
-        # never reuse times measured for other notebooks, helpers or sizes: measure them again
-        print(f"Executing every page in the quick profile, each with an empty cache ({why}):", flush=True)
-        measured = time_pages(list(full))
-        save_page_times(times_file, stamp, measured)
-    else:
-        print(f"Quick page times from {why}.")
+    measured = quick_page_times(RESULTS / "page_times.json", list(full), force=args.pages)
 
     print(f"\n{'page':<25}{'quick: measured':>16}{'predicted work':>15}{'remainder':>10}"
           f"{'full, T4 (min)':>16}{'pessimistic':>12}")

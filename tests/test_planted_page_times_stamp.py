@@ -70,3 +70,21 @@ def test_unstamped_missing_and_broken_files_are_not_reused(tmp_path):
     broken.write_text('{"stamp": ')
     times, why = est.load_page_times(broken, stamp)
     assert times is None and "unreadable" in why
+
+
+def test_stale_times_are_measured_again_and_fresh_ones_reused(tmp_path, monkeypatch):
+    runs = []
+
+    def fake_time_pages(pages):
+        runs.append(list(pages))
+        return {p: 1.0 + len(runs) for p in pages}
+
+    monkeypatch.setattr(est, "time_pages", fake_time_pages)
+    path = tmp_path / "page_times.json"
+    stamp = est.page_times_stamp(PAGES)
+    est.save_page_times(path, dict(stamp, helpers="older-helpers"), TIMES)    # stale
+    first = est.quick_page_times(path, PAGES)
+    assert runs == [PAGES] and first == {p: 2.0 for p in PAGES}
+    assert json.loads(path.read_text())["stamp"] == stamp                   # re-stamped
+    assert est.quick_page_times(path, PAGES) == first and len(runs) == 1    # now fresh: reused
+    assert est.quick_page_times(path, PAGES, force=True) == {p: 3.0 for p in PAGES} and len(runs) == 2
