@@ -12,7 +12,10 @@ The same work lists, priced with measured CPU times at the `quick` sizes, predic
 (fresh cache) and prints prediction and measurement side by side. That comparison checks the
 work lists; what a page does besides this work (plots, 2-D optimizer paths, t-SNE) is the
 measured remainder, carried over unchanged to the `full` estimate (it does not grow with the
-profile).
+profile). The measured times are kept in ``bench/results/page_times.json``, stamped with the
+commit, a hash of the executed notebooks, the helper package's source hash and the `quick`
+sizes; a file whose stamp does not match the current checkout (or that has none) is never
+reused: the pages are executed again, and the reason is printed.
 
     .venv/bin/python bench/estimate_full_profile.py [--pages]
 
@@ -21,13 +24,15 @@ The last line printed is the largest page's estimate in minutes against the 20-m
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -43,7 +48,8 @@ from dldna_helpers.dynamics import tracked_train  # noqa: E402
 from dldna_helpers.env import PROFILES, Profile  # noqa: E402
 from dldna_helpers.landscape import hessian_top_eigen, hessian_trace, loss_surface, random_direction  # noqa: E402
 from dldna_helpers.models import MLP, DeepMLP, SmallCNN, SmallViT  # noqa: E402
-from dldna_helpers.training import evaluate, train  # noqa: E402
+from dldna_helpers.storage import save_atomic  # noqa: E402
+from dldna_helpers.training import code_fingerprint, evaluate, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -364,6 +370,71 @@ def time_pages(pages: list[str]) -> dict[str, float]:
     return times
 
 
+# ------------------------------------------------------------------ the measured page times, stamped
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def page_times_stamp(pages: list[str]) -> dict:
+    """What the quick page times depend on: the notebooks executed, the helper package and the
+    quick sizes (the commit is recorded too, to say where a file came from)."""
+    digest = hashlib.sha256()
+    for page in sorted(pages):
+        path = ROOT / f"{page}.ipynb"
+        digest.update(page.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(missing)") + b"\0")
+    stamp = {"commit": _git_commit(), "notebooks": digest.hexdigest()[:16], "helpers": code_fingerprint(),
+             "quick_sizes": asdict(PROFILES["quick"]), "sizes_env": os.environ.get("DLDNA_PROFILE_SIZES"),
+             "pages": sorted(pages)}
+    return json.loads(json.dumps(stamp))   # as it reads back from the file (tuples become lists)
+
+
+# the commit alone decides nothing: a commit that changes no page, helper or size keeps the times
+STAMP_CHECKED = ("notebooks", "helpers", "quick_sizes", "sizes_env", "pages")
+
+
+def load_page_times(path: Path, stamp: dict) -> tuple[dict[str, float] | None, str]:
+    """The page times in ``path`` if its stamp matches ``stamp``; otherwise None and why not."""
+    if not path.is_file():
+        return None, f"{path.name} does not exist"
+    try:
+        blob = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return None, f"{path.name} is unreadable ({exc})"
+    old = blob.get("stamp") if isinstance(blob, dict) else None
+    if not isinstance(old, dict) or not isinstance(blob.get("times"), dict):
+        return None, f"{path.name} has no stamp (written by an older version of this script)"
+    changed = [key for key in STAMP_CHECKED if old.get(key) != stamp[key]]
+    if changed:
+        return None, (f"{path.name} is stale: {', '.join(changed)} changed since it was measured "
+                      f"(at commit {old.get('commit')}; now {stamp['commit']})")
+    return {k: float(v) for k, v in blob["times"].items()}, (
+        f"{path.name}, measured at commit {old.get('commit')} for the same notebooks, helpers and sizes")
+
+
+def save_page_times(path: Path, stamp: dict, times: dict[str, float]) -> None:
+    save_atomic({"stamp": stamp, "times": times}, path)
+
+
+def quick_page_times(path: Path, pages: list[str], force: bool = False) -> dict[str, float]:
+    """The quick page times: read from ``path`` when its stamp matches this checkout, else (or
+    with ``force``) measured again by executing the pages, saved with a new stamp."""
+    stamp = page_times_stamp(pages)
+    times, why = (None, "--pages asks for it") if force else load_page_times(path, stamp)
+    if times is not None:
+        print(f"Quick page times from {why}.")
+        return times
+    # never reuse times measured for other notebooks, helpers or sizes: measure them again
+    print(f"Executing every page in the quick profile, each with an empty cache ({why}):", flush=True)
+    times = time_pages(pages)
+    save_page_times(path, stamp, times)
+    return times
+
+
 # ------------------------------------------------------------------ report
 def _overrides(pairs: list[str]) -> dict[str, int]:
     known = {f.name for f in fields(Profile)}
@@ -379,7 +450,8 @@ def _overrides(pairs: list[str]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", action="store_true",
-                        help="execute every page in the quick profile to measure the remainder (≈5 min)")
+                        help="execute every page in the quick profile to measure the remainder (≈5 min); "
+                             "also done without this flag when page_times.json is missing or stale")
     parser.add_argument("--full", nargs="*", default=[], metavar="FIELD=INT",
                         help="what-if sizes for the full profile, e.g. --full cifar_epochs=40")
     args = parser.parse_args()
@@ -399,14 +471,7 @@ def main() -> None:
     for unit in sorted(quick_units | full_units, key=repr):
         costs[unit] = measure(unit, specs, hessian_model, cpu=unit in quick_units, gpu=unit in full_units)
 
-    times_file = RESULTS / "page_times.json"
-    if args.pages:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        print("Executing every page in the quick profile, each with an empty cache:", flush=True)
-        times_file.write_text(json.dumps(time_pages(list(full)), indent=1))
-    measured = json.loads(times_file.read_text()) if times_file.exists() else {}
-    if not measured:
-        print("(no measured page times: run with --pages; the remainder is taken as 0)")
+    measured = quick_page_times(RESULTS / "page_times.json", list(full), force=args.pages)
 
     print(f"\n{'page':<25}{'quick: measured':>16}{'predicted work':>15}{'remainder':>10}"
           f"{'full, T4 (min)':>16}{'pessimistic':>12}")

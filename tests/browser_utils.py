@@ -14,6 +14,9 @@ Example::
     with serve_folder(site) as base, Browser() as browser:
         visit = browser.open(base + "/book/pipeline.html")
         assert visit.problems() == []
+
+A test module that needs the browser calls :func:`require_chromium` at import: without
+Chromium or Playwright it is skipped on a developer's machine but fails when ``CI=true``.
 """
 from __future__ import annotations
 
@@ -47,6 +50,29 @@ def chromium_path() -> str:
     raise FileNotFoundError(
         "headless Chromium not found (looked at $DLDNA_CHROMIUM and /usr/bin/chromium); "
         "install it with `apt-get install chromium` (scripts/setup_env.sh does so as root)")
+
+
+def running_in_ci() -> bool:
+    """True under CI (GitHub Actions and most CI services set ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_chromium() -> str:
+    """The Chromium binary, for a browser test module to call at import.
+
+    Without Playwright or Chromium the module is skipped locally, but under CI it fails: a CI
+    machine that lacks the browser must not pass by skipping the tests that need it.
+    """
+    try:
+        import playwright.sync_api  # noqa: F401
+        return chromium_path()
+    except (ImportError, FileNotFoundError) as exc:
+        import pytest
+
+        if running_in_ci():
+            pytest.fail(f"CI=true but the browser tests cannot run: {exc}", pytrace=False)
+        pytest.skip(f"browser tests skipped (set CI=true to make this an error): {exc}",
+                    allow_module_level=True)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -4,7 +4,8 @@ Runs after the book build (scripts/run_tests.sh builds first) and never builds t
 itself: without ``_build/html`` every test here fails and says how to build it.
 ``DLDNA_SITE_DIR`` points the tests at another built site. For every page: it loads with
 no JavaScript error and no failed or off-site request (the site must work offline), math
-is typeset by the vendored MathJax with no raw TeX left, every image loads, no output
+is typeset by the vendored MathJax with no raw TeX left and no MathJax error (an error node
+or an undefined macro shown in red), every image loads, no output
 holds a traceback, download buttons (and on notebook pages launch buttons whose Colab link
 opens the paired .ipynb) are there, saved widgets render. The search page finds pages for
 two-syllable Korean queries. A screenshot of each page goes to ``screenshots/``
@@ -20,8 +21,10 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_utils import Browser, serve_folder
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from browser_utils import Browser, require_chromium, serve_folder
+
+require_chromium()   # skipped without Chromium locally, a failure under CI=true
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402  (after the check)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
@@ -92,6 +95,14 @@ async () => {
     if (/\\\(|\\\[|\$\$/.test(t)) rawTex.push(t.trim().slice(0, 80));
   }
   const maths = [...main.querySelectorAll(".math")];
+  // TeX that MathJax could not make sense of: an error node (e.g. "Missing argument for \\frac"),
+  // or an undefined macro, which the noundefined extension shows as its name in red
+  const mathErrors = [...main.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error"));
+  for (const item of (window.MathJax && MathJax.startup && MathJax.startup.document
+                      ? MathJax.startup.document.math : [])) {
+    const mml = MathJax.startup.toMML(item.root);
+    if (/<merror|<mtext[^>]*mathcolor="red"[^>]*>\\/.test(mml)) mathErrors.push(item.math.slice(0, 80));
+  }
   const outputs = [...main.querySelectorAll(".cell_output, .output")];
   const launch = [...document.querySelectorAll(".dropdown-launch-buttons a")].map((a) => a.href);
   window.scrollTo(0, 0);  // full-page screenshots are composed from the top
@@ -100,6 +111,7 @@ async () => {
     brokenImages: imgs.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.getAttribute("src")),
     images: imgs.length,
     maths: maths.length,
+    mathErrors,
     untypeset: maths.filter((m) => !m.querySelector("mjx-container")).map((m) => m.textContent.slice(0, 60)),
     rawTex,
     tracebacks: outputs.filter((o) => o.classList.contains("traceback")
@@ -134,6 +146,7 @@ def test_page(page_path, site, base_url, browser):
     assert facts["brokenImages"] == [], f"{page_path}: images that did not load: {facts['brokenImages']}"
     assert facts["untypeset"] == [], f"{page_path}: math not typeset by MathJax: {facts['untypeset']}"
     assert facts["rawTex"] == [], f"{page_path}: raw TeX in the text: {facts['rawTex']}"
+    assert facts["mathErrors"] == [], f"{page_path}: MathJax could not typeset: {facts['mathErrors']}"
     assert facts["tracebacks"] == [], f"{page_path}: an output holds a traceback: {facts['tracebacks']}"
     shown = expected_figures(site, page_path)
     assert facts["outputImages"] >= shown, (

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import ripser  # a declared dependency (pyproject, requirements.txt): missing means a broken install
 from scipy.sparse import coo_matrix
 
 from dldna_helpers.landscape import sublevel_persistence, wavelet_multiscale
@@ -40,7 +41,6 @@ def test_bowl_has_one_minimum_and_ties_add_nothing():
 
 
 def test_matches_ripser_lower_star():
-    ripser = pytest.importorskip("ripser")
     rng = np.random.default_rng(0)
     z = rng.random((12, 9))
     rows, cols = z.shape

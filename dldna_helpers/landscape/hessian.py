@@ -236,14 +236,15 @@ def _pyhessian_top(model: nn.Module, loss_fn: Callable, batches: Batches, k: int
             p.requires_grad_(False)
         source = {"data": batches[0]} if len(batches) == 1 else {"dataloader": batches}
         with warnings.catch_warnings():
-            # PyHessian builds its gradient graph with backward(create_graph=True); the cycle it warns
-            # about is broken in the finally block below, where the old .grad fields are restored
+            # PyHessian builds its gradient graph with backward(create_graph=True), once here for one
+            # batch and in every product for several; the cycle it warns about is broken in the
+            # finally block below, where the old .grad fields are restored
             warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
             engine = PyHessian(model, loss_fn, cuda=(device.type == "cuda"), **source)
-        # PyHessian draws its start vectors from torch's global generator: seed a private fork
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            vals, vecs = engine.eigenvalues(maxIter=max_iter, tol=tol, top_n=k)
+            # PyHessian draws its start vectors from torch's global generator: seed a private fork
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                torch.manual_seed(seed)
+                vals, vecs = engine.eigenvalues(maxIter=max_iter, tol=tol, top_n=k)
     finally:
         # PyHessian leaves gradients with an autograd graph attached in .grad: put the old ones back
         for p, g in zip(params, saved_grads):
