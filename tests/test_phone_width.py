@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from browser_utils import Browser, serve_folder
+from browser_utils import Browser, require_chromium, serve_folder
+
+require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
