@@ -126,11 +126,7 @@ def _find_idx(folder: Path, stem: str) -> Path | None:
     return None
 
 
-class _Missing(str):
-    """Why a folder could not provide a split (the names of the files that are missing)."""
-
-
-def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray] | _Missing | None:
+def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray] | str | None:
     """The split from IDX files in ``folder``: ``None`` if it has none of them, the missing
     file's name if only one of the pair is there; a damaged file raises :class:`DataFileError`."""
     prefix = "train" if train else "t10k"
@@ -140,7 +136,7 @@ def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndar
         return None
     missing = [f"{folder / stems[kind]}.gz" for kind, p in found.items() if p is None]
     if missing:
-        return _Missing(", ".join(missing))
+        return ", ".join(missing)
     images, labels = _read_idx(found["images"], "images"), _read_idx(found["labels"], "labels")
     check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO),
                 f"{found['images']} with {found['labels'].name}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -186,8 +187,6 @@ class RunWriter:
         return commit_folder(self.folder, self.final, replace=replace)
 
     def discard(self) -> None:
-        import shutil
-
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
