@@ -10,6 +10,7 @@ history and random state (the loader's shuffle generator) as a fresh run leaves.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
@@ -172,10 +173,15 @@ def _load_finished_run(folder: Path, start: Mapping[str, Any], model: nn.Module,
     weights = run_cache.load_tensor_file(folder, manifest, manifest["final"])
     optimizer_state = run_cache.load_tensor_file(folder, manifest, "optimizer.pt")
     random_end = run_cache.load_tensor_file(folder, manifest, "random_state.pt")
+    model_before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer_before = copy.deepcopy(optimizer.state_dict())
     try:
         model.load_state_dict(weights)
         optimizer.load_state_dict(optimizer_state)
     except (RuntimeError, ValueError, KeyError) as err:
+        # a failed load may have copied some tensors already: the recomputed run must start clean
+        model.load_state_dict(model_before)
+        optimizer.load_state_dict(optimizer_before)
         raise CacheCorruptError(f"{folder} does not fit this model or optimizer ({err})") from err
     run_cache.restore_random_state(train_loader, random_end, recorded["uses"])
     history.from_cache = True

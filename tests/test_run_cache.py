@@ -307,3 +307,21 @@ def test_keys_hash_tensors_and_arrays_by_content():
 def test_keys_refuse_values_that_do_not_hash_faithfully(value):
     with pytest.raises(TypeError, match=r"cache_config\['opt'\]\[1\].*cannot be part of a cache key"):
         config_key({"opt": ["sgd", value]})
+
+
+def test_a_cache_that_does_not_fit_leaves_the_model_untouched_before_recomputing(tmp_cache):
+    config = {"run": "misfit"}
+    _run(config, _loader())
+
+    def other_model():  # the configuration claims the same run, but the last layer differs
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Dropout(0.0), nn.Linear(8, 3))
+
+    model = other_model()
+    with pytest.warns(CacheWarning, match="does not fit"):
+        history = train(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), _loader(),
+                        TensorLoader(_data(), 64), 3, cache_config=config)
+    reference = other_model()
+    expected = train(reference, torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9), _loader(),
+                     TensorLoader(_data(), 64), 3)
+    assert not history.from_cache and history.step_loss == expected.step_loss
