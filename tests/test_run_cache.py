@@ -325,3 +325,44 @@ def test_a_cache_that_does_not_fit_leaves_the_model_untouched_before_recomputing
     expected = train(reference, torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9), _loader(),
                      TensorLoader(_data(), 64), 3)
     assert not history.from_cache and history.step_loss == expected.step_loss
+
+
+RACE_SCRIPT = """
+import os, pathlib, sys, time, torch
+sys.path.insert(0, sys.argv[1])
+from test_run_cache import _data, _loader, _model
+from dldna_helpers import run_cache
+from dldna_helpers.data import TensorLoader
+from dldna_helpers.dynamics import tracked_train
+
+barrier, commit = pathlib.Path(sys.argv[2]), run_cache.RunWriter.commit
+def commit_together(self, *args, **kwargs):  # both processes reach the commit before either commits
+    (barrier / str(os.getpid())).touch()
+    deadline = time.time() + 120
+    while len(list(barrier.iterdir())) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    return commit(self, *args, **kwargs)
+run_cache.RunWriter.commit = commit_together
+model = _model()
+history, record = tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.1), _loader(),
+                                TensorLoader(_data(), 64), 8, cache_config={"run": "two processes"})
+print(history.from_cache, history.epochs, record.epochs)
+"""
+
+
+def test_two_processes_running_the_same_configuration_leave_one_consistent_run(tmp_cache):
+    env = {**os.environ, "DLDNA_CACHE_DIR": str(tmp_cache)}
+    tests = os.path.dirname(os.path.abspath(__file__))
+    barrier = tmp_cache.parent / "barrier"
+    barrier.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", RACE_SCRIPT, tests, str(barrier)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    assert sorted(out.split()[0] for out, _ in outputs) == ["False", "False"]  # both trained, in parallel
+    assert all(out.split()[1:] == ["8", "8"] for out, _ in outputs)
+    folder = run_dir({"run": "two processes", "dynamics_format": DYNAMICS_FORMAT})
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging folder left behind
+    history, record = tracked_train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), _loader(),
+                                    TensorLoader(_data(), 64), 8, cache_config={"run": "two processes"})
+    assert history.from_cache and history.epochs == record.epochs == 8
