@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -34,6 +36,23 @@ class DataUnavailableError(RuntimeError):
     """The data set is not on this machine and cannot be fetched; the message says how to get it."""
 
 
+class DataFileError(ValueError):
+    """A data file is damaged or not what it claims to be; the message names the file."""
+
+
+def _check_subset(n: int | None) -> None:
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n <= 0):
+        raise ValueError(f"subset size must be a positive int or None (everything), got {n!r}")
+
+
+def _subset_indices(total: int, n: int | None, seed: int) -> torch.Tensor | None:
+    """The seeded random indices of a subset of ``n`` of ``total`` samples (``None``: take all)."""
+    _check_subset(n)
+    if n is None or n >= total:
+        return None
+    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n]
+
+
 @dataclass
 class TensorData:
     """A split held in memory: normalized images ``x`` (N, C, H, W), labels ``y`` (N,)."""
@@ -48,24 +67,56 @@ class TensorData:
         return len(self.y)
 
     def subset(self, n: int | None, seed: int = 0) -> "TensorData":
-        """A seeded random subset of ``n`` samples (``None``: everything)."""
-        if n is None or n >= len(self):
+        """A seeded random subset of ``n`` samples (``None``, or ``n`` ≥ the size: everything)."""
+        idx = _subset_indices(len(self), n, seed)
+        if idx is None:
             return self
-        if n <= 0:
-            raise ValueError(f"subset size must be positive or None, got {n}")
-        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
         return TensorData(self.x[idx], self.y[idx], self.classes, self.source, self.is_standin)
 
 
 # ------------------------------------------------------------------ FashionMNIST
-def _read_idx(path: Path) -> np.ndarray:
-    """Decode an IDX file (gzip or raw), the format MNIST-like data sets ship in."""
+IDX_RANKS = {"images": 3, "labels": 1}
+FASHION_IMAGE_SHAPE = (28, 28)
+
+
+def _read_idx(path: Path, kind: str | None = None) -> np.ndarray:
+    """Decode an IDX file (gzip or raw), the format MNIST-like data sets ship in, checking its
+    header (magic number, unsigned-byte type, rank of ``kind``) against its length."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+        raise DataFileError(f"{path} cannot be read or decompressed ({type(err).__name__}: {err}); "
+                            "the file is damaged: replace it (reinstall or download it again)") from err
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataFileError(f"{path} is not an unsigned-byte IDX file (its first bytes are {data[:4]!r}, "
+                            "expected 00 00 08 and the rank)")
     ndim = data[3]
+    if kind is not None and ndim != IDX_RANKS[kind]:
+        raise DataFileError(f"{path} has rank {ndim}, but an IDX file of {kind} has rank {IDX_RANKS[kind]}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataFileError(f"{path} is truncated inside its header ({len(data)} bytes)")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    if len(data) - header != int(np.prod(shape)):
+        raise DataFileError(f"{path} declares shape {shape} ({int(np.prod(shape))} bytes of data) but holds "
+                            f"{len(data) - header}: the file is truncated or padded")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def check_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, image_shape: tuple[int, ...],
+                n_classes: int, where: str) -> None:
+    """Refuse a split whose images and labels do not fit together: counts, image shape, label range."""
+    if tuple(images.shape[1:]) != image_shape:
+        raise DataFileError(f"{where}: images have shape {tuple(images.shape[1:])}, expected {image_shape}")
+    if len(labels.shape) != 1 or labels.shape[0] != images.shape[0]:
+        raise DataFileError(f"{where}: {images.shape[0]} images but labels of shape {tuple(labels.shape)}")
+    if len(labels) == 0:
+        raise DataFileError(f"{where}: the split is empty")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise DataFileError(f"{where}: labels range over {low}..{high}, expected 0..{n_classes - 1}")
 
 
 def _find_idx(folder: Path, stem: str) -> Path | None:
@@ -75,53 +126,96 @@ def _find_idx(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray] | None:
+def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndarray] | str | None:
+    """The split from IDX files in ``folder``: ``None`` if it has none of them, the missing
+    file's name if only one of the pair is there; a damaged file raises :class:`DataFileError`."""
     prefix = "train" if train else "t10k"
-    images = _find_idx(folder, f"{prefix}-images-idx3-ubyte")
-    labels = _find_idx(folder, f"{prefix}-labels-idx1-ubyte")
-    if images is None or labels is None:
+    stems = {"images": f"{prefix}-images-idx3-ubyte", "labels": f"{prefix}-labels-idx1-ubyte"}
+    found = {kind: _find_idx(folder, stem) for kind, stem in stems.items()}
+    if all(p is None for p in found.values()):
         return None
-    return _read_idx(images), _read_idx(labels)
+    missing = [f"{folder / stems[kind]}.gz" for kind, p in found.items() if p is None]
+    if missing:
+        return ", ".join(missing)
+    images, labels = _read_idx(found["images"], "images"), _read_idx(found["labels"], "labels")
+    check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO),
+                f"{found['images']} with {found['labels'].name}")
+    return images, labels
 
 
-def _fashion_from_torchvision(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
+def _fashion_from_torchvision(root: Path, train: bool, missing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     from torchvision.datasets import FashionMNIST
 
     try:
         ds = FashionMNIST(str(root), train=train, download=True)
     except Exception as exc:  # network errors come in many types
+        if missing:
+            how = (f"the Debian data set is installed but lacks {missing}: "
+                   "`sudo apt-get install --reinstall dataset-fashion-mnist` restores it")
+        else:
+            how = "Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`"
         raise DataUnavailableError(
             "FashionMNIST을 찾을 수 없고 내려받지도 못했습니다 (FashionMNIST is not on this machine "
-            f"and the download failed: {exc}). Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`; "
-            f"elsewhere connect to the internet once, or put the four IDX files in {root}."
+            f"and the download failed: {exc}). {how}; elsewhere connect to the internet once, or put the "
+            f"four IDX files in {root}."
         ) from exc
-    return ds.data.numpy(), ds.targets.numpy()
+    images, labels = ds.data.numpy(), ds.targets.numpy()
+    check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO), f"FashionMNIST in {root}")
+    return images, labels
+
+
+def _read_cached_fashion(cached: Path) -> tuple[torch.Tensor, torch.Tensor, str] | None:
+    """The decoded split cached at ``cached``, or ``None`` (with a warning naming it) if it is damaged."""
+    try:
+        blob = torch.load(cached, weights_only=True)
+        images, labels, source = blob["images"], blob["labels"], blob["source"]
+        check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO), str(cached))
+    except Exception as err:
+        warnings.warn(f"the cached data file {cached} is damaged ({type(err).__name__}: {err}); "
+                      "decoding the data set again", RuntimeWarning, stacklevel=3)
+        return None
+    return images, labels, source
 
 
 def load_fashion_mnist(train: bool = True, subset: int | None = None, seed: int = 0) -> TensorData:
     """FashionMNIST as normalized float tensors (N, 1, 28, 28) with Korean class names."""
+    _check_subset(subset)
     split = "train" if train else "test"
     cached = cache_dir("data") / f"fashion_mnist_{split}.pt"
-    if cached.exists():
-        blob = torch.load(cached, weights_only=True)
-        images, labels, source = blob["images"], blob["labels"], blob["source"]
+    loaded = _read_cached_fashion(cached) if cached.exists() else None
+    if loaded is not None:
+        images, labels, source = loaded
     else:
         found = _fashion_from_folder(DEBIAN_FASHION_MNIST, train)
-        if found is not None:
+        if isinstance(found, tuple):
             source = "FashionMNIST (Debian dataset-fashion-mnist)"
         else:
-            found = _fashion_from_torchvision(cache_dir("data", "torchvision"), train)
+            found = _fashion_from_torchvision(cache_dir("data", "torchvision"), train, found)
             source = "FashionMNIST (torchvision 다운로드)"
         images, labels = (torch.from_numpy(np.array(a)) for a in found)
         save_atomic({"images": images, "labels": labels.long(), "source": source}, cached)
+    idx = _subset_indices(len(labels), subset, seed)  # subset first: only the kept images become floats
+    if idx is not None:
+        images, labels = images[idx], labels[idx]
     x = (images.float().div_(255.0).unsqueeze(1) - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
-    data = TensorData(x, labels.long(), FASHION_MNIST_CLASSES_KO, source)
-    return data.subset(subset, seed)
+    return TensorData(x, labels.long(), FASHION_MNIST_CLASSES_KO, source)
 
 
 # ------------------------------------------------------------------ CIFAR-100
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n", ""}
+
+
 def standin_allowed() -> bool:
-    return os.environ.get(STANDIN_ENV, "").strip().lower() in {"1", "true", "yes"}
+    """Whether ``$DLDNA_ALLOW_STANDIN`` permits the synthetic CIFAR-100 stand-in (unset: no)."""
+    raw = os.environ.get(STANDIN_ENV, "")
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{STANDIN_ENV}={raw!r} is not a yes/no value; use one of "
+                     "1/0, true/false, yes/no, on/off, y/n (any case), or leave it unset (no)")
 
 
 def _cifar_standin(train: bool, n: int, seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,16 +232,23 @@ def _cifar_standin(train: bool, n: int, seed: int = 1234) -> tuple[torch.Tensor,
     return (images * 255).round().to(torch.uint8), labels
 
 
+def _normalise_cifar(images: torch.Tensor) -> torch.Tensor:
+    mean = torch.tensor(CIFAR100_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR100_STD).view(1, 3, 1, 1)
+    return (images.float() / 255.0 - mean) / std
+
+
 def load_cifar100(train: bool = True, subset: int | None = None, seed: int = 0) -> TensorData:
-    """CIFAR-100 as normalized float tensors (N, 3, 32, 32); a visible stand-in only if permitted."""
+    """CIFAR-100 as normalized float tensors (N, 3, 32, 32); a visible stand-in only if permitted.
+
+    The subset is taken from the uint8 images before they become floats: with the whole
+    training split that keeps the peak memory of a quick run far below 1 GB."""
     from torchvision.datasets import CIFAR100
 
+    _check_subset(subset)
     root = cache_dir("data", "torchvision")
     try:
         ds = CIFAR100(str(root), train=train, download=True)
-        images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
-        labels = torch.tensor(ds.targets, dtype=torch.long)
-        classes, source, standin = tuple(ds.classes), "CIFAR-100 (torchvision)", False
     except Exception as exc:
         if not standin_allowed():
             raise DataUnavailableError(
@@ -161,10 +262,16 @@ def load_cifar100(train: bool = True, subset: int | None = None, seed: int = 0) 
         images, labels = _cifar_standin(train, n)
         classes = tuple(f"class_{i}" for i in range(100))
         source, standin = "CIFAR-100 대체 합성 데이터 (실제 CIFAR-100 아님)", True
-    mean = torch.tensor(CIFAR100_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR100_STD).view(1, 3, 1, 1)
-    x = (images.float() / 255.0 - mean) / std
-    return TensorData(x, labels, classes, source, standin).subset(subset, seed)
+    else:
+        labels = torch.tensor(ds.targets, dtype=torch.long)
+        check_split(ds.data, labels, (32, 32, 3), 100, f"CIFAR-100 in {root}")
+        idx = _subset_indices(len(labels), subset, seed)
+        kept = ds.data if idx is None else ds.data[idx.numpy()]
+        images = torch.from_numpy(kept).permute(0, 3, 1, 2).contiguous()
+        labels = labels if idx is None else labels[idx]
+        classes, source, standin = tuple(ds.classes), "CIFAR-100 (torchvision)", False
+        del ds
+    return TensorData(_normalise_cifar(images), labels, classes, source, standin)
 
 
 # ------------------------------------------------------------------ loaders

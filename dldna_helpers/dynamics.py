@@ -4,12 +4,12 @@ A :class:`DynamicsTracker` records, per epoch: the training loss, the mean globa
 gradient L2 norm (all parameters as one vector), the L2 distance the parameters moved
 since the previous epoch, the global weight norm, the loss improvement, and the mean
 gradient norm of every layer. :func:`tracked_train` wires it into ``train`` and, with a
-cache configuration, stores the record next to the checkpoints so a cached run returns
-its dynamics too (``train`` skips the hooks when it loads from the cache).
+cache configuration, stores the record with the run's checkpoints (one commit for all of
+them), so a cached run returns its dynamics too (``train`` skips the hooks when it loads
+from the cache).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .training import History, global_grad_norm, run_dir, save_atomic, train
+from .run_cache import CacheCorruptError, fix_command, require_fields
+from .training import History, global_grad_norm, load_record, run_dir, train
 
 DYNAMICS_FORMAT = 1  # part of the cache key of tracked runs
 
@@ -45,7 +46,14 @@ class DynamicsRecord:
 
     @classmethod
     def from_json(cls, blob: Mapping[str, Any]) -> "DynamicsRecord":
-        return cls(**{k: v for k, v in blob.items() if k in cls.__dataclass_fields__})
+        """The inverse of :meth:`to_json`; a missing field is an error, not an empty list."""
+        missing = [n for n in cls.__dataclass_fields__ if n not in blob]
+        if missing:
+            raise ValueError(f"dynamics record lacks the field(s) {', '.join(missing)}")
+        return cls(**{n: blob[n] for n in cls.__dataclass_fields__})
+
+
+DYNAMICS_FIELDS = tuple(DynamicsRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -167,31 +175,30 @@ def tracked_train(
 ) -> tuple[History, DynamicsRecord]:
     """:func:`training.train` with a :class:`DynamicsTracker`; returns the history and the dynamics.
 
-    With ``cache_config`` the record is saved (atomically, after every epoch, so it is
-    complete before ``train`` marks the run finished) as ``dynamics.json`` in the run's
-    cache folder, and a cached run returns it without training.
+    With ``cache_config`` the record is stored as ``dynamics.json`` with the run's other files
+    (published together when the run ends, never rewritten), and a cached run returns it
+    without training.
     """
-    for hook in ("after_backward", "on_epoch_end"):
+    for hook in ("after_backward", "on_epoch_end", "extra_records"):
         if hook in train_kwargs:
             raise ValueError(f"tracked_train sets {hook} itself; pass other keyword arguments only")
     config = None if cache_config is None else {**cache_config, "dynamics_format": DYNAMICS_FORMAT}
     tracker = DynamicsTracker(model, layers)
-    path = run_dir(config) / "dynamics.json" if config is not None else None
 
-    def on_epoch_end(epoch: int, m: nn.Module, history: History) -> None:
-        tracker.on_epoch_end(epoch, m, history)
-        if path is not None:
-            save_atomic(tracker.record.to_json(), path)
+    def finished(history: History) -> DynamicsRecord:
+        if not tracker._started:  # no epoch finished (epochs=0 or divergence in epoch 1)
+            tracker._start(history)
+        return tracker.record
 
     history = train(model, optimizer, train_loader, test_loader, epochs,
-                    after_backward=tracker.after_backward, on_epoch_end=on_epoch_end,
-                    cache_config=config, **train_kwargs)
+                    after_backward=tracker.after_backward, on_epoch_end=tracker.on_epoch_end,
+                    cache_config=config, extra_records=lambda h: {"dynamics": finished(h).to_json()},
+                    **train_kwargs)
     if history.from_cache:
-        if path is None or not path.exists():
-            raise FileNotFoundError(f"cached run has no dynamics record at {path}; delete {run_dir(config)} and rerun")
-        return history, DynamicsRecord.from_json(json.loads(path.read_text()))
-    if not tracker._started:  # no epoch finished (epochs=0 or divergence in epoch 1)
-        tracker._start(history)
-        if path is not None:
-            save_atomic(tracker.record.to_json(), path)
-    return history, tracker.record
+        path = run_dir(config) / "dynamics.json"
+        try:
+            blob = require_fields(load_record(config, "dynamics"), DYNAMICS_FIELDS, path)
+        except CacheCorruptError as err:
+            raise CacheCorruptError(f"{err}. Clear it with `{fix_command(run_dir(config))}` and run again") from err
+        return history, DynamicsRecord.from_json(blob)
+    return history, finished(history)

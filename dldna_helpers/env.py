@@ -87,20 +87,39 @@ class Profile:
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
 _SEED_FIELDS = {"init_seeds", "optim_seeds"}
+# The largest value that means what it says: a subset cannot exceed its split, and beyond the
+# others a run would take days (or a grid would not fit in memory) on any machine this book targets.
+SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
+_SAMPLE_FIELDS = {"landscape_eval_samples", "hessian_samples"}   # drawn from the FashionMNIST training split
+MAX_EPOCHS, MAX_SEEDS, MAX_SURFACE_POINTS, MAX_DEPTH = 1000, 20, 401, 200
+
+
+def _upper_bound(key: str) -> int:
+    if key in SPLIT_SIZES:
+        return SPLIT_SIZES[key]
+    if key in _SAMPLE_FIELDS or key == "batch_size":
+        return SPLIT_SIZES["fmnist_train"]
+    if key == "surface_points":
+        return MAX_SURFACE_POINTS
+    if key == "skip_depth":
+        return MAX_DEPTH
+    return MAX_EPOCHS   # every *_epochs field
 
 
 def _size_value(key: str, value: Any) -> Any:
     """``value`` checked for the Profile field ``key``; a ValueError names what is allowed."""
     if key in _SEED_FIELDS:
-        if (isinstance(value, list) and value
+        if (isinstance(value, list) and 0 < len(value) <= MAX_SEEDS
                 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
             return tuple(value)
-        raise ValueError(f"{SIZES_ENV}: {key} must be a non-empty list of non-negative ints, got {value!r}")
+        raise ValueError(f"{SIZES_ENV}: {key} must be a non-empty list of at most {MAX_SEEDS} "
+                         f"non-negative ints, got {value!r}")
     if value is None and key in _SUBSET_FIELDS:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    bound = _upper_bound(key)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= bound:
         return value
-    allowed = "a positive int or null (the whole split)" if key in _SUBSET_FIELDS else "a positive int"
+    allowed = f"a positive int up to {bound}" + (" or null (the whole split)" if key in _SUBSET_FIELDS else "")
     raise ValueError(f"{SIZES_ENV}: {key} must be {allowed}, got {value!r}")
 
 

@@ -2,17 +2,18 @@
 
 ``train`` records, per epoch, the train/test loss and accuracy and the mean global
 gradient L2 norm; it stops at the first non-finite (or exploding) loss and reports the
-run as diverged instead of printing ``nan``. With ``cache_config`` it saves a checkpoint
-per epoch, atomically, in a folder keyed by a hash of the run's configuration, and a
-later call with the same configuration loads the finished run instead of training again.
+run as diverged instead of printing ``nan``. With ``cache_config`` it keeps a checkpoint
+per epoch in a folder keyed by a hash of the run's configuration (:mod:`.run_cache`),
+published in one step when the run ends, and a later call with the same configuration
+loads the finished run instead of training again: the same weights, optimizer state,
+history and random state (the loader's shuffle generator) as a fresh run leaves.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
+import copy
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -20,7 +21,10 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
-from .env import cache_dir
+from . import run_cache
+from .run_cache import (  # noqa: F401  (re-exported: part of this module's API)
+    CacheCorruptError, CacheWarning, code_fingerprint, compute_fingerprint, config_key, run_dir, source_hash,
+)
 from .storage import save_atomic  # noqa: F401  (re-exported: part of this module's API)
 
 DIVERGENCE_LOSS = 1e4  # a cross-entropy this large means the weights have blown up
@@ -51,11 +55,32 @@ class History:
         return f"발산 ({self.diverged_step}번째 스텝)" if self.diverged else "완료"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        blob = asdict(self)
+        del blob["from_cache"]  # a property of how this object was obtained, not of the run
+        return blob
 
     @classmethod
     def from_json(cls, blob: Mapping[str, Any]) -> "History":
-        return cls(**{k: v for k, v in blob.items() if k in cls.__dataclass_fields__})
+        """The inverse of :meth:`to_json`; a field missing from ``blob`` is an error, not an empty list."""
+        names = [n for n in cls.__dataclass_fields__ if n != "from_cache"]
+        missing = [n for n in names if n not in blob]
+        if missing:
+            raise ValueError(f"history record lacks the field(s) {', '.join(missing)}")
+        return cls(**{n: blob[n] for n in names})
+
+
+class DataProblemError(ValueError):
+    """The inputs themselves are broken (non-finite values): a data problem, not a divergence."""
+
+
+def check_finite_inputs(xb: torch.Tensor, what: str) -> None:
+    """Refuse a batch of floating-point inputs that holds nan or inf, naming where it came from."""
+    if xb.is_floating_point() and not bool(torch.isfinite(xb).all()):
+        bad = int((~torch.isfinite(xb)).sum())
+        raise DataProblemError(
+            f"{what} contains {bad} non-finite input value(s) (nan/inf): the data is broken, "
+            "not the training; check how the tensors were made or normalised"
+        )
 
 
 def _batches(data: Any) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
@@ -74,7 +99,8 @@ def evaluate(model: nn.Module, data: Any, loss_fn: nn.Module | None = None,
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    for xb, yb in _batches(data):
+    for i, (xb, yb) in enumerate(_batches(data)):
+        check_finite_inputs(xb, f"evaluation batch {i}")
         xb, yb = xb.to(device), yb.to(device)
         out = model(xb)
         total_loss += float(loss_fn(out, yb)) * len(yb)
@@ -95,57 +121,80 @@ def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
 
 
 # ------------------------------------------------------------------ checkpoint cache
-def source_hash(package: Path) -> str:
-    """A short hash of every ``.py`` file under ``package`` (names and contents)."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "grad_norm", "step_loss",
+                  "diverged", "diverged_step", "diverged_epoch", "wall_time")
 
 
-@functools.cache
-def code_fingerprint() -> str:
-    """The source hash of this package: results are reused only by the code that made them."""
-    return source_hash(Path(__file__).resolve().parent)
-
-
-def compute_fingerprint() -> dict[str, Any]:
-    """What besides the configuration decides a run's numbers: the helper code, the torch
-    version and, on the CPU, the thread count (it changes the order of float sums)."""
-    return {
-        "code": code_fingerprint(),
-        "torch": torch.__version__,
-        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        "threads": torch.get_num_threads(),
-    }
-
-
-def config_key(config: Mapping[str, Any]) -> str:
-    """A short stable hash of a JSON-serialisable run configuration and of the code and
-    environment that compute it (:func:`compute_fingerprint`), so a cache written by an
-    older version of the helpers or with another thread count is never read back."""
-    text = json.dumps({"fingerprint": compute_fingerprint(), **config}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def run_dir(config: Mapping[str, Any]) -> Path:
-    """The cache folder of one run configuration."""
-    return cache_dir("runs") / config_key(config)
+def _read_history(folder: Path, manifest: Mapping[str, Any]) -> History:
+    blob = run_cache.load_json_file(folder, manifest, "history.json")
+    run_cache.require_fields(blob, HISTORY_FIELDS, folder / "history.json")
+    history = History.from_json(blob)
+    if len(history.test_loss) != manifest["epochs"] + 1:
+        raise CacheCorruptError(f"{folder / 'history.json'} records {history.epochs} epochs, "
+                                f"{run_cache.MANIFEST} {manifest['epochs']}")
+    return history
 
 
 def load_checkpoints(config: Mapping[str, Any]) -> list[tuple[int, dict[str, torch.Tensor]]]:
-    """The per-epoch state dicts of a cached run, ordered by epoch number (numerically)."""
+    """The per-epoch state dicts of a finished cached run, ordered by epoch number (numerically).
+
+    Refuses a run that is not finished or whose files are damaged, naming the folder and the
+    command that clears it (``train`` with the same configuration then computes it again)."""
     folder = run_dir(config)
-    files = sorted(folder.glob("epoch_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    if not files:
+    if not folder.exists():
         raise FileNotFoundError(f"no checkpoints cached for this configuration in {folder}; run train(...) first")
-    return [(int(p.stem.split("_")[1]), torch.load(p, weights_only=True)) for p in files]
+    try:
+        manifest = run_cache.read_manifest(folder)
+        run_cache.verify_all(folder, manifest)
+        return [(epoch, run_cache.load_tensor_file(folder, manifest, name))
+                for epoch, name in run_cache.epoch_files(manifest)]
+    except CacheCorruptError as err:
+        raise CacheCorruptError(f"{err}. Clear it with `{run_cache.fix_command(folder)}` and run "
+                                "train(...) with this configuration again") from err
+
+
+def load_record(config: Mapping[str, Any], name: str) -> Any:
+    """A JSON record stored with a finished run through ``train(..., extra_records=...)``."""
+    folder = run_dir(config)
+    return run_cache.load_json_file(folder, run_cache.read_manifest(folder), f"{name}.json")
+
+
+def _load_finished_run(folder: Path, start: Mapping[str, Any], model: nn.Module,
+                       optimizer: torch.optim.Optimizer, train_loader: Any) -> History | None:
+    """The cached run in ``folder`` loaded into ``model``/``optimizer``, or ``None`` when it does not
+    apply to this start (another state of a random generator it draws from);
+    :class:`CacheCorruptError` when it is damaged."""
+    manifest = run_cache.read_manifest(folder)
+    recorded = run_cache.require_fields(manifest["random_start"], ("uses", "digest"), folder / run_cache.MANIFEST)
+    if run_cache.state_digest(start, recorded["uses"]) != recorded["digest"]:
+        return None
+    run_cache.verify_all(folder, manifest)
+    history = _read_history(folder, manifest)
+    weights = run_cache.load_tensor_file(folder, manifest, manifest["final"])
+    optimizer_state = run_cache.load_tensor_file(folder, manifest, "optimizer.pt")
+    random_end = run_cache.load_tensor_file(folder, manifest, "random_state.pt")
+    model_before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer_before = copy.deepcopy(optimizer.state_dict())
+    try:
+        model.load_state_dict(weights)
+        optimizer.load_state_dict(optimizer_state)
+    except (RuntimeError, ValueError, KeyError) as err:
+        # a failed load may have copied some tensors already: the recomputed run must start clean
+        model.load_state_dict(model_before)
+        optimizer.load_state_dict(optimizer_before)
+        raise CacheCorruptError(f"{folder} does not fit this model or optimizer ({err})") from err
+    run_cache.restore_random_state(train_loader, random_end, recorded["uses"])
+    history.from_cache = True
+    return history
 
 
 # ------------------------------------------------------------------ the loop
 def _use_progress_bar(progress: bool | None, total_steps: int) -> bool:
     return bool(progress) if progress is not None else total_steps >= 2000
+
+
+def _is_bad(value: float, limit: float) -> bool:
+    return not math.isfinite(value) or value > limit
 
 
 def train(
@@ -163,18 +212,27 @@ def train(
     after_backward: Callable[[nn.Module], None] | None = None,
     on_epoch_end: Callable[[int, nn.Module, History], None] | None = None,
     cache_config: Mapping[str, Any] | None = None,
+    extra_records: Callable[[History], Mapping[str, Any]] | None = None,
     progress: bool | None = None,
     divergence_loss: float = DIVERGENCE_LOSS,
 ) -> History:
     """Train ``model`` for ``epochs`` and return its :class:`History`.
 
-    - Stops at the first mini-batch whose loss is nan/inf or above ``divergence_loss``;
-      ``History.diverged`` and ``diverged_step`` say where.
+    - Stops at the first mini-batch whose loss is nan/inf or above ``divergence_loss``, or at the
+      first epoch whose test loss is not finite; ``History.diverged``, ``diverged_step`` and
+      ``diverged_epoch`` say where. A diverged run returns (and caches) the model and optimizer
+      as they were when it stopped; its history holds the epochs completed before.
+    - Inputs with nan/inf raise :class:`DataProblemError` (a data problem, not a divergence).
     - Optimizers that estimate curvature (Sophia) expose ``hessian_due()`` and
       ``update_hessian(model, x, y, loss_fn)``; the loop calls them before ``step()``.
     - ``scheduler.step()`` runs once per epoch.
-    - With ``cache_config``, checkpoints ``epoch_0.pt`` … are written atomically to
-      :func:`run_dir`; an identical configuration later loads the finished run.
+    - With ``cache_config`` (JSON values, tensors or arrays: :func:`run_cache.canonical`), the
+      run's checkpoints ``epoch_0.pt`` …, optimizer state, history, the records returned by
+      ``extra_records(history)`` (name → JSON value, read back with :func:`load_record`) and the
+      final random state are published together in :func:`run_dir` when the run ends. An identical
+      configuration that starts from the same random state (the loader's generator and torch's
+      global one) later loads the run and leaves everything as the fresh run did; a damaged
+      cache is reported with its path and recomputed.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -186,15 +244,51 @@ def train(
     model.to(device)
 
     folder = run_dir(cache_config) if cache_config is not None else None
-    if folder is not None and (folder / "history.json").exists():
-        history = History.from_json(json.loads((folder / "history.json").read_text()))
-        final = history.diverged_epoch - 1 if history.diverged else history.epochs
-        model.load_state_dict(torch.load(folder / f"epoch_{final}.pt", weights_only=True))
-        if (folder / "optimizer.pt").exists():
-            optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
-        history.from_cache = True
-        return history
+    start = run_cache.random_state(train_loader)
+    replace = False
+    if folder is not None and folder.exists():
+        try:
+            history = _load_finished_run(folder, start, model, optimizer, train_loader)
+        except CacheCorruptError as err:
+            warnings.warn(f"{err}; recomputing the run and replacing {folder}", CacheWarning, stacklevel=2)
+            replace = True
+        else:
+            if history is not None:
+                return history
+            warnings.warn(
+                f"the cached run {folder} started from another random state (a shared loader that an "
+                "earlier run advanced, or a cell run twice): training afresh without caching. Give each "
+                "run its own seeded loader to reuse the cache.", CacheWarning, stacklevel=2)
+            folder = None
+    writer = run_cache.RunWriter(folder) if folder is not None else None
+    try:
+        history = _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, scheduler,
+                       clip_grad_norm, clip_grad_value, after_backward, on_epoch_end, progress,
+                       divergence_loss, writer)
+        if writer is not None:
+            for name, record in (extra_records(history) if extra_records is not None else {}).items():
+                writer.save(record, f"{name}.json")
+            writer.save(optimizer.state_dict(), "optimizer.pt")
+            end = run_cache.random_state(train_loader)
+            uses = run_cache.used_parts(start, end)
+            writer.save(end, "random_state.pt")
+            writer.save(history.to_json(), "history.json")
+            final = "stopped.pt" if history.diverged else f"epoch_{history.epochs}.pt"
+            if history.diverged:
+                writer.save(model.state_dict(), final)
+            random_start = {"uses": uses, "digest": run_cache.state_digest(start, uses)}
+            writer.commit({"epochs": history.epochs, "final": final, "random_start": random_start,
+                           "config": run_cache.canonical(dict(cache_config))}, replace=replace)
+    finally:
+        if writer is not None and writer.folder.exists():
+            writer.discard()  # interrupted or failed: nothing half-written is left behind
+    return history
 
+
+def _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, scheduler,
+         clip_grad_norm, clip_grad_value, after_backward, on_epoch_end, progress, divergence_loss,
+         writer) -> History:
+    """The loop of :func:`train` (arguments as there); checkpoints go to ``writer`` if given."""
     history = History()
     start = time.perf_counter()
     loss0, acc0 = evaluate(model, train_loader, loss_fn, device)
@@ -204,8 +298,10 @@ def train(
     history.test_loss.append(tloss0)
     history.test_acc.append(tacc0)
     history.grad_norm.append(math.nan)
-    if folder is not None:
-        save_atomic(model.state_dict(), folder / "epoch_0.pt")
+    if writer is not None:
+        writer.save(model.state_dict(), "epoch_0.pt")
+    if not math.isfinite(tloss0):  # training goes on: its first step stops it if the weights are the cause
+        warnings.warn(f"the test loss of the untrained model is {tloss0}", RuntimeWarning, stacklevel=3)
 
     n_batches = len(train_loader) if hasattr(train_loader, "__len__") else 0
     bar = None
@@ -226,7 +322,7 @@ def train(
             loss = loss_fn(out, yb)
             step += 1
             value = float(loss.detach())
-            if not math.isfinite(value) or value > divergence_loss:
+            if _is_bad(value, divergence_loss):
                 history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
                 history.step_loss.append(value)
                 break
@@ -254,19 +350,19 @@ def train(
         if scheduler is not None:
             scheduler.step()
         test_loss, test_acc = evaluate(model, test_loader, loss_fn, device)
+        if not math.isfinite(test_loss):  # finite training losses, but the test data overflows
+            history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
+            break
         history.train_loss.append(loss_sum / max(count, 1))
         history.train_acc.append(correct / max(count, 1))
         history.test_loss.append(test_loss)
         history.test_acc.append(test_acc)
         history.grad_norm.append(norm_sum / max(n_steps, 1))
-        if folder is not None:
-            save_atomic(model.state_dict(), folder / f"epoch_{epoch}.pt")
+        if writer is not None:
+            writer.save(model.state_dict(), f"epoch_{epoch}.pt")
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
     if bar is not None:
         bar.close()
     history.wall_time = time.perf_counter() - start
-    if folder is not None:
-        save_atomic(optimizer.state_dict(), folder / "optimizer.pt")
-        save_atomic(history.to_json(), folder / "history.json")  # written last: marks the run complete
     return history

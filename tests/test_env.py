@@ -51,11 +51,18 @@ def test_sizes_env_changes_single_sizes_and_says_so(monkeypatch):
     ("cifar_epochs=5", "JSON object"),
     ("[1, 2]", "JSON object"),
     ('{"cifar_epoch": 5}', r"unknown size 'cifar_epoch'; allowed: fmnist_train"),
-    ('{"cifar_epochs": 0}', "cifar_epochs must be a positive int, got 0"),
-    ('{"cifar_epochs": null}', "cifar_epochs must be a positive int, got None"),
-    ('{"fmnist_train": -3}', r"fmnist_train must be a positive int or null \(the whole split\), got -3"),
-    ('{"init_seeds": 3}', "init_seeds must be a non-empty list of non-negative ints, got 3"),
-    ('{"batch_size": true}', "batch_size must be a positive int, got True"),
+    ('{"cifar_epochs": 0}', "cifar_epochs must be a positive int up to 1000, got 0"),
+    ('{"cifar_epochs": null}', "cifar_epochs must be a positive int up to 1000, got None"),
+    ('{"fmnist_train": -3}', r"fmnist_train must be a positive int up to 60000 or null \(the whole split\), got -3"),
+    ('{"init_seeds": 3}', "init_seeds must be a non-empty list of at most 20 non-negative ints, got 3"),
+    ('{"batch_size": true}', "batch_size must be a positive int up to 60000, got True"),
+    # upper bounds: a subset larger than its split would silently be the whole split
+    ('{"fmnist_train": 70000}', "fmnist_train must be a positive int up to 60000 or null"),
+    ('{"cifar_test": 10001}', "cifar_test must be a positive int up to 10000 or null"),
+    ('{"cifar_epochs": 100000}', "cifar_epochs must be a positive int up to 1000, got 100000"),
+    ('{"surface_points": 5001}', "surface_points must be a positive int up to 401"),
+    ('{"optim_seeds": ' + str(list(range(21))) + '}', "at most 20"),
+    ('{"hessian_samples": 60001}', "hessian_samples must be a positive int up to 60000"),
 ])
 def test_bad_sizes_are_refused_with_what_is_allowed(monkeypatch, text, message):
     monkeypatch.setenv(env.SIZES_ENV, text)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from dldna_helpers import training
+from dldna_helpers import run_cache, training
 from dldna_helpers.data import TensorData, TensorLoader
 from dldna_helpers.training import (
     History, config_key, evaluate, global_grad_norm, load_checkpoints, run_dir, save_atomic, train,
@@ -87,9 +87,11 @@ def test_checkpoint_cache_reuses_identical_runs_only(tmp_cache):
     first = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 3,
                   cache_config=config)
     files = sorted(p.name for p in run_dir(config).iterdir())
-    assert files == ["epoch_0.pt", "epoch_1.pt", "epoch_2.pt", "epoch_3.pt", "history.json", "optimizer.pt"]
+    assert files == ["epoch_0.pt", "epoch_1.pt", "epoch_2.pt", "epoch_3.pt", "history.json", "manifest.json",
+                     "optimizer.pt", "random_state.pt"]
 
     fresh = _model(seed=1)  # different weights: must be overwritten by the cached final state
+    train_loader, _ = _toy_loaders()  # the same data order as the first run
     second = train(fresh, torch.optim.SGD(fresh.parameters(), lr=0.1), train_loader, test_loader, 3,
                    cache_config=config)
     assert second.from_cache and second.test_loss == first.test_loss
@@ -116,7 +118,8 @@ def test_cache_written_by_other_code_or_threads_is_not_read_back(tmp_cache, monk
     assert not first.from_cache
     key = config_key(config)
 
-    monkeypatch.setattr(training, "code_fingerprint", lambda: "edited-helpers")
+    train_loader, _ = _toy_loaders()
+    monkeypatch.setattr(run_cache, "code_fingerprint", lambda: "edited-helpers")
     assert config_key(config) != key
     again = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), train_loader, test_loader, 1,
                   cache_config=config)
@@ -144,10 +147,10 @@ def test_source_hash_sees_an_edit_in_a_subpackage(tmp_path):
 
 def test_checkpoints_are_sorted_numerically_not_as_text(tmp_cache):
     config = {"sort": "check"}
-    folder = run_dir(config)
-    for e in (10, 2, 1, 0):
-        save_atomic({"w": torch.tensor([float(e)])}, folder / f"epoch_{e}.pt")
-    assert [e for e, _ in load_checkpoints(config)] == [0, 1, 2, 10]
+    train_loader, test_loader = _toy_loaders(n=64)
+    model = _model()
+    train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 11, cache_config=config)
+    assert [e for e, _ in load_checkpoints(config)] == list(range(12))
     with pytest.raises(FileNotFoundError, match="run train"):
         load_checkpoints({"never": "trained"})
 
