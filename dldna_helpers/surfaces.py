@@ -323,10 +323,18 @@ def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
 def plot_paths(
     ax, fn: Surface, paths: Mapping[str, Path], xlim: tuple[float, float], ylim: tuple[float, float],
     *, levels: int = 25, points: int = 200, marker_every: int | None = None,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ):
-    """Contour of ``fn`` with each path drawn on top; the legend labels are the paths' labels."""
-    xs, ys = np.linspace(*xlim, points), np.linspace(*ylim, points)
-    Z = evaluate_grid(fn, xs, ys)
+    """Contour of ``fn`` with each path drawn on top; the legend labels are the paths' labels.
+
+    ``grid=(xs, ys, Z)`` draws the contour from values already measured (``Z[y, x]``) instead of
+    evaluating ``fn`` on ``points``² points — for a surface as costly as a network's loss slice.
+    """
+    if grid is None:
+        xs, ys = np.linspace(*xlim, points), np.linspace(*ylim, points)
+        Z = evaluate_grid(fn, xs, ys)
+    else:
+        xs, ys, Z = _check_grid(*grid)
     cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85)
     ax.contour(xs, ys, Z, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
     for path in paths.values():
