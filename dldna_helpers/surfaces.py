@@ -304,6 +304,24 @@ def optimizer_paths(
     return paths
 
 
+def paths_to_state(paths: Mapping[str, Path]) -> dict:
+    """Paths as plain tensors and numbers, for ``torch.save`` (and ``torch.load(weights_only=True)``)."""
+    return {str(key): {"label": p.label, "xy": torch.from_numpy(np.asarray(p.xy, dtype=np.float64)),
+                       "loss": torch.from_numpy(np.asarray(p.loss, dtype=np.float64)),
+                       "diverged_step": -1 if p.diverged_step is None else int(p.diverged_step)}
+            for key, p in paths.items()}
+
+
+def paths_from_state(state: Mapping[str, Mapping]) -> dict[str, Path]:
+    """The inverse of :func:`paths_to_state` (keys come back as strings)."""
+    try:
+        return {key: Path(str(v["label"]), v["xy"].numpy(), v["loss"].numpy(),
+                          None if int(v["diverged_step"]) < 0 else int(v["diverged_step"]))
+                for key, v in state.items()}
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"not a saved set of paths (expected label, xy, loss, diverged_step per entry): {exc}") from exc
+
+
 def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
     """First step from which the loss stays within ``tol`` of ``target`` until the end; None if never.
 
