@@ -304,6 +304,24 @@ def optimizer_paths(
     return paths
 
 
+def paths_to_state(paths: Mapping[str, Path]) -> dict:
+    """Paths as plain tensors and numbers, for ``torch.save`` (and ``torch.load(weights_only=True)``)."""
+    return {str(key): {"label": p.label, "xy": torch.from_numpy(np.asarray(p.xy, dtype=np.float64)),
+                       "loss": torch.from_numpy(np.asarray(p.loss, dtype=np.float64)),
+                       "diverged_step": -1 if p.diverged_step is None else int(p.diverged_step)}
+            for key, p in paths.items()}
+
+
+def paths_from_state(state: Mapping[str, Mapping]) -> dict[str, Path]:
+    """The inverse of :func:`paths_to_state` (keys come back as strings)."""
+    try:
+        return {key: Path(str(v["label"]), v["xy"].numpy(), v["loss"].numpy(),
+                          None if int(v["diverged_step"]) < 0 else int(v["diverged_step"]))
+                for key, v in state.items()}
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"not a saved set of paths (expected label, xy, loss, diverged_step per entry): {exc}") from exc
+
+
 def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
     """First step from which the loss stays within ``tol`` of ``target`` until the end; None if never.
 
@@ -323,10 +341,18 @@ def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
 def plot_paths(
     ax, fn: Surface, paths: Mapping[str, Path], xlim: tuple[float, float], ylim: tuple[float, float],
     *, levels: int = 25, points: int = 200, marker_every: int | None = None,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ):
-    """Contour of ``fn`` with each path drawn on top; the legend labels are the paths' labels."""
-    xs, ys = np.linspace(*xlim, points), np.linspace(*ylim, points)
-    Z = evaluate_grid(fn, xs, ys)
+    """Contour of ``fn`` with each path drawn on top; the legend labels are the paths' labels.
+
+    ``grid=(xs, ys, Z)`` draws the contour from values already measured (``Z[y, x]``) instead of
+    evaluating ``fn`` on ``points``² points — for a surface as costly as a network's loss slice.
+    """
+    if grid is None:
+        xs, ys = np.linspace(*xlim, points), np.linspace(*ylim, points)
+        Z = evaluate_grid(fn, xs, ys)
+    else:
+        xs, ys, Z = _check_grid(*grid)
     cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85)
     ax.contour(xs, ys, Z, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
     for path in paths.values():

@@ -5,6 +5,7 @@ from .hessian import HessianOperator, hessian_top_eigen, hessian_trace, lanczos
 from .interpolation import Interpolation, linear_interpolation
 from .multiscale import Multiscale, wavelet_multiscale
 from .run import chapter_config, chapter_run
+from .slice import LossSlice
 from .surface import loss_surface
 from .topology import Persistence, sublevel_persistence
 from .trajectory import TrajectoryEmbedding, trajectory_embedding
@@ -13,7 +14,7 @@ __all__ = [
     "Interpolation", "linear_interpolation",
     "TrajectoryEmbedding", "trajectory_embedding",
     "HessianOperator", "hessian_top_eigen", "hessian_trace", "lanczos",
-    "random_direction", "loss_surface",
+    "random_direction", "loss_surface", "LossSlice",
     "Multiscale", "wavelet_multiscale",
     "Persistence", "sublevel_persistence",
     "chapter_config", "chapter_run",

@@ -55,7 +55,7 @@ def trajectory_embedding(
 
     ``checkpoints``: what :func:`dldna_helpers.training.load_checkpoints` returns, a dict
     ``{epoch: state_dict}`` or a list of state dicts in epoch order. ``method`` is ``"pca"``
-    (linear: distances along the axes are real weight-space distances) or ``"tsne"`` (nonlinear:
+    (linear: the axes are in weight-space units, but a projection can only shorten distances) or ``"tsne"`` (nonlinear:
     keeps neighbours close, distances are not comparable). ``perplexity`` defaults to about a third
     of the number of checkpoints (t-SNE needs it below that number).
     """
