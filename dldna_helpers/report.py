@@ -34,9 +34,10 @@ _DIGIT = {"0": (True, False), "1": (True, True), "2": (False, False), "3": (True
 _ZEROS = {1: (True, False), 2: (True, False), 3: (True, False)}
 _UNIT_READINGS = {"%p": "퍼센트포인트", "%": "퍼센트", "×": "배", "배": "배"}
 _LETTER_FINAL = {"L": (True, True), "M": (True, False), "N": (True, False), "R": (True, True)}
-_LOWER_FINAL = {"l": (True, True), "m": (True, False), "n": (True, False), "g": (True, False),
-                "p": (True, False), "k": (True, False), "t": (True, False), "b": (True, False),
-                "d": (True, False)}
+# A final consonant letter as Korean writes loanwords: l, m, n (and -ng) close the syllable, so do
+# p, k, t after a vowel (프롭, 팩); b, d, g mostly get a vowel of their own (그래드, 가이드): no 받침.
+_LOWER_FINAL = {"l": (True, True), "m": (True, False), "n": (True, False),
+                "p": (True, False), "k": (True, False), "t": (True, False)}
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 

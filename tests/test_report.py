@@ -18,7 +18,7 @@ from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim
     ("1.2%p", "이/가", "가"),      # 퍼센트포인트
     ("오차율", "이/가", "이"), ("손실", "으로/로", "로"), ("모멘텀", "은/는", "은"), ("학습률", "을/를", "을"),
     ("Adam", "은/는", "은"), ("AdamW", "은/는", "는"), ("SGD", "이/가", "가"), ("Lion", "과/와", "과"),
-    ("RMSProp", "은/는", "은"), ("Sophia", "은/는", "는"),
+    ("RMSProp", "은/는", "은"), ("Sophia", "은/는", "는"), ("AdaGrad", "이/가", "가"), ("Kaiming", "은/는", "은"),
     ("4.2×10⁻¹¹", "이/가", "이"),  # ... 마이너스 십일 → 일
 ])
 def test_particle_fits_how_the_text_is_read(text, pair, expected):
