@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .widgets import _FORM_CSS, LiveOrStatic, PARSE_MESSAGES, clean_text, interactive_frontend, parse_js, read_number
 
 __all__ = ["number", "integer", "values", "choice", "checker_spec", "check", "CheckResult", "checker_html",
-           "checker", "LIST_SPLIT"]
+           "checker", "sci", "LIST_SPLIT"]
 
 # Items of a short list: ';', ', ' (comma and space) or spaces. A bare comma stays a decimal comma.
 LIST_SPLIT = r"[ \t]*;[ \t]*|[ \t]*,[ \t]+|[ \t]+"
@@ -44,6 +44,15 @@ MESSAGES = {
 
 
 # ------------------------------------------------------------------ declaring fields
+def sci(x: float, digits: int = 2) -> str:
+    """``x`` for feedback text: 3.2×10⁻⁶ for very small or large values, never Python's 3.2e-06."""
+    if x == 0 or -3 <= math.floor(math.log10(abs(x))) < 4:   # plain digits, rounded to ``digits`` figures
+        return f"{float(f'{x:.{digits}g}'):f}".rstrip("0").rstrip(".")
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa.replace('-', '−')}×10" + str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def _slips(slips: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
     """``(value, hint)`` pairs as dicts; numpy scalars become plain floats (JSON)."""
     return [{"value": [float(v) for v in value] if isinstance(value, (list, tuple)) else float(value),
@@ -403,7 +412,7 @@ def checker(fields: Sequence[Mapping[str, Any]], *, title: str = "", live: bool 
                                              value="", layout=w.Layout(width="100%"))
         else:
             boxes[f["key"]] = w.Text(placeholder=f["label"], layout=w.Layout(width="12em"))
-        rows += [w.Label(f["prompt"]), boxes[f["key"]]]
+        rows += [w.HTML(html.escape(f["prompt"])), boxes[f["key"]]]   # HTML wraps long prompts; Label cuts them
     button = w.Button(description="확인", button_style="primary")
     out = w.HTML()
 

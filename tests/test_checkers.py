@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dldna_helpers.checkers import check, checker, checker_html, checker_spec, choice, integer, number, values
+from dldna_helpers.checkers import check, checker, checker_html, checker_spec, choice, integer, number, sci, values
 from dldna_helpers.widgets import PARSE_MESSAGES, clean_text, diagnose, read_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,6 +157,11 @@ def test_live_view_calls_the_same_check():
     expected = check({"a": "1.96", "n": "36", "why": "a"}, checker_spec(fields, "장난감"))
     shown = re.findall(r">([^<>]*)</(?:span|b)>", widgets[-1].value)
     assert [html.unescape(s) for s in shown] == expected.lines
+
+
+def test_numbers_in_feedback_avoid_e_notation():
+    assert [sci(x) for x in (0.0, 3.2e-6, 1e-4, 0.5, 223.06, 16384, -2e-7)] == \
+        ["0", "3.2×10⁻⁶", "1×10⁻⁴", "0.5", "220", "1.6×10⁴", "−2×10⁻⁷"]
 
 
 # ---------------------------------------------------------------- the exercise pages' checkers
