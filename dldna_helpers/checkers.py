@@ -351,6 +351,7 @@ _EXTRA_CSS = """
 #%(id)s .dldna-field { margin: .45em 0; } #%(id)s .dldna-prompt { display: block; margin-bottom: .15em; }
 #%(id)s label.dldna-option { display: block; margin-left: .6em; } #%(id)s input[type=text] { width: 10em; }
 #%(id)s input[type=radio] { width: auto; }
+#%(id)s legend { font-size: 1em; font-weight: normal; padding: 0; margin: 0 0 .15em; }
 """
 
 

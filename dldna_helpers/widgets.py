@@ -100,7 +100,7 @@ _SLIPS: list[tuple[str, str, Callable[..., float], str]] = [
     ("sign_w", "w", lambda w, v, vn, lr, mu, g: w + lr * vn,
      "부호를 확인하세요: 손실을 줄이려면 속도의 반대 방향으로 움직입니다 (w − ηv)."),
     ("w_before_v", "w", lambda w, v, vn, lr, mu, g: w - lr * v,
-     "w를 v보다 먼저 갱신했습니다 (이전 단계의 속도를 썼습니다). 먼저 v를 구하고 그 v로 w를 갱신하세요."),
+     "w를 v보다 먼저 갱신했습니다 (이전 스텝의 속도를 썼습니다). 먼저 v를 구하고 그 v로 w를 갱신하세요."),
     ("no_momentum_w", "w", lambda w, v, vn, lr, mu, g: w - lr * g,
      "속도 대신 그래디언트로 갱신했습니다 (모멘텀 없는 경사 하강법). w = w − ηv입니다."),
     ("nesterov", "w", lambda w, v, vn, lr, mu, g: w - lr * (g + mu * vn),
@@ -115,7 +115,7 @@ MESSAGES = {
     "missing": "비어 있음",
     "invalid": "숫자가 아님",
     "rounding": "거의 맞았습니다. 반올림하지 말고 소수 셋째 자리까지 적어 보세요.",
-    "generic_v": "v{t} = μ·v{p} + g{t}이고 g{t} = 2·w{p}입니다. 앞 단계의 값을 대입해 다시 계산해 보세요.",
+    "generic_v": "v{t} = μ·v{p} + g{t}이고 g{t} = 2·w{p}입니다. 앞 스텝의 값을 대입해 다시 계산해 보세요.",
     "generic_w": "w{t} = w{p} − η·v{t}입니다. 방금 구한 v{t}를 쓰세요.",  # {t}, {p}: subscript digits
     "all_correct": "모두 맞았습니다! {n}개 값이 전부 정답과 일치합니다.",
     "none_entered": "값을 입력한 뒤 '확인'을 누르세요.",
