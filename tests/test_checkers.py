@@ -162,6 +162,7 @@ def test_live_view_calls_the_same_check():
 def test_numbers_in_feedback_avoid_e_notation():
     assert [sci(x) for x in (0.0, 3.2e-6, 1e-4, 0.5, 223.06, 16384, -2e-7)] == \
         ["0", "3.2×10⁻⁶", "1×10⁻⁴", "0.5", "220", "1.6×10⁴", "−2×10⁻⁷"]
+    assert from_sci(sci(4.3158e-5, 3)) == pytest.approx(4.32e-5) and from_sci("0.25") == 0.25
 
 
 # ---------------------------------------------------------------- the exercise pages' checkers
@@ -244,6 +245,12 @@ def field(title, key):
     return next(f for f in SPECS[title]["fields"] if f["key"] == key)
 
 
+def from_sci(text: str) -> float:
+    """Read back :func:`sci`'s notation (4.32×10⁻⁵)."""
+    mantissa, _, exponent = text.replace("−", "-").partition("×10")
+    return float(mantissa) * 10.0 ** int(exponent.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
 def test_right_values_are_the_solutions_glued_results():
     """A checker with typed-in answers would fail here as soon as a solution changes."""
     basic, applied, advanced = glued("basic"), glued("applied"), glued("advanced")
@@ -255,7 +262,7 @@ def test_right_values_are_the_solutions_glued_results():
     assert field(t, "steps")["value"] == int(basic["ex2_steps_0"].replace(",", ""))
     assert field(t, "eta_osc")["value"] == pytest.approx(float(basic["ex2_eta_osc"]))
     assert field(t, "eta_div")["value"] == pytest.approx(float(basic["ex2_eta_div"]))
-    assert field("문제 3 확인", "ratio")["value"] == pytest.approx(float(basic["ex3_xavier_pred"]), rel=0.01)
+    assert field("문제 3 확인", "ratio")["value"] == pytest.approx(from_sci(basic["ex3_xavier_pred"]), rel=0.01)
     assert field("문제 4 확인", "first")["value"] == pytest.approx(float(applied["ex4_first_uncorrected"]), abs=0.005)
     assert field("문제 5 확인", "grad")["value"] == pytest.approx(float(applied["ex5_grad_ratio"]), abs=1e-4)
     assert field("문제 7 확인", "norm")["value"] == pytest.approx(float(advanced["ex7_lion_pred"]), abs=1e-4)
