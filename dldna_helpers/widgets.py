@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -34,7 +35,7 @@ from typing import Any, Callable, Mapping, Sequence
 __all__ = [
     "MomentumExercise", "Feedback", "momentum_spec", "parse_number", "diagnose",
     "momentum_checker", "momentum_checker_html", "interactive_figure", "LiveOrStatic", "interactive_frontend",
-    "widget_view_bundle", "with_live_view",
+    "widget_view_bundle", "with_live_view", "read_number", "clean_text", "parse_js", "PARSE_MESSAGES",
 ]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -99,7 +100,7 @@ _SLIPS: list[tuple[str, str, Callable[..., float], str]] = [
     ("sign_w", "w", lambda w, v, vn, lr, mu, g: w + lr * vn,
      "부호를 확인하세요: 손실을 줄이려면 속도의 반대 방향으로 움직입니다 (w − ηv)."),
     ("w_before_v", "w", lambda w, v, vn, lr, mu, g: w - lr * v,
-     "w를 v보다 먼저 갱신했습니다 (이전 단계의 속도를 썼습니다). 먼저 v를 구하고 그 v로 w를 갱신하세요."),
+     "w를 v보다 먼저 갱신했습니다 (이전 스텝의 속도를 썼습니다). 먼저 v를 구하고 그 v로 w를 갱신하세요."),
     ("no_momentum_w", "w", lambda w, v, vn, lr, mu, g: w - lr * g,
      "속도 대신 그래디언트로 갱신했습니다 (모멘텀 없는 경사 하강법). w = w − ηv입니다."),
     ("nesterov", "w", lambda w, v, vn, lr, mu, g: w - lr * (g + mu * vn),
@@ -113,9 +114,8 @@ MESSAGES = {
     "wrong": "틀림",
     "missing": "비어 있음",
     "invalid": "숫자가 아님",
-    "invalid_hint": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 1.6, -0.25, 1,6 (소수점은 점이나 쉼표).",
     "rounding": "거의 맞았습니다. 반올림하지 말고 소수 셋째 자리까지 적어 보세요.",
-    "generic_v": "v{t} = μ·v{p} + g{p}이고 g{p} = 2·w{p}입니다. 앞 단계의 값을 대입해 다시 계산해 보세요.",
+    "generic_v": "v{t} = μ·v{p} + g{t}이고 g{t} = 2·w{p}입니다. 앞 스텝의 값을 대입해 다시 계산해 보세요.",
     "generic_w": "w{t} = w{p} − η·v{t}입니다. 방금 구한 v{t}를 쓰세요.",  # {t}, {p}: subscript digits
     "all_correct": "모두 맞았습니다! {n}개 값이 전부 정답과 일치합니다.",
     "none_entered": "값을 입력한 뒤 '확인'을 누르세요.",
@@ -162,27 +162,96 @@ def momentum_spec(ex: MomentumExercise = MomentumExercise(), tol: float = 5e-4,
             label = kind + _sub(t)
             fields.append({"key": f"{kind}{t}", "label": label, "value": round(value, 12),
                            "candidates": candidates, "generic": generic})
-    return {"fields": fields, "tol": tol, "round_tol": round_tol, "pattern": NUMBER_PATTERN,
+    return {"fields": fields, "tol": tol, "round_tol": round_tol, "parse_messages": PARSE_MESSAGES,
             "messages": MESSAGES, "problem": {"w0": ex.w0, "lr": ex.lr, "momentum": ex.momentum, "steps": ex.steps}}
+
+
+# Edges that both languages strip the same way (Python's str.strip and JavaScript's trim
+# disagree on control characters): C0/C1 controls, spaces, zero-width characters, the BOM.
+_EDGE = r"[\u0000-\u0020\u007f-\u00a0\u00ad\u200b-\u200f\u2028-\u202f\u205f-\u2064\ufeff]"
+EDGE_PATTERN = f"^{_EDGE}+|{_EDGE}+$"
+# Super- and subscript digits and signs are kept as they are: NFKC would turn "3²" into "32".
+SCRIPT_PATTERN = r"([\u00b2\u00b3\u00b9\u2070-\u209f])"
+# A comma followed by exactly three digits after 1-999 may be a thousands separator ('1,600').
+AMBIGUOUS_COMMA = r"^[+-]?[1-9]\d{0,2},\d{3}$"
+PARSE_MESSAGES = {
+    "invalid": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 1.6, -0.25, 1,6, 1e-3",
+    "ambiguous": "'{raw}'의 쉼표가 소수점인지 천 단위 구분인지 모호합니다. 소수점은 점으로(1.6), 천 단위는 쉼표 없이(1600) 쓰세요.",
+    "comma": "'{raw}'에는 쉼표가 여러 개이거나 점과 함께 있습니다. 천 단위 쉼표 없이, 소수점은 점 하나로 쓰세요.",
+}
+
+
+def clean_text(raw: Any) -> str:
+    """The typed text as both checkers read it: NFKC (full-width １.６ becomes 1.6), the Unicode
+    minus as '-', and control characters, spaces and a BOM at either end removed."""
+    parts = re.split(SCRIPT_PATTERN, str(raw))   # odd items: the kept characters
+    text = "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+    return re.sub(EDGE_PATTERN, "", text.replace("\u2212", "-"))
+
+
+def read_number(raw: Any) -> tuple[float | None, str | None]:
+    """``(value, None)``, ``(None, None)`` for empty input, or ``(None, code)`` with a code of
+    :data:`PARSE_MESSAGES`. The JavaScript ``dldnaRead`` (:data:`PARSE_JS`) is the same algorithm."""
+    if raw is None:
+        return None, None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return (float(raw), None) if math.isfinite(raw) else (None, "invalid")
+    text = clean_text(raw)
+    if text == "":
+        return None, None
+    if "," in text:
+        if "." in text or text.count(",") > 1:
+            return None, "comma"
+        if re.fullmatch(AMBIGUOUS_COMMA, text, flags=re.ASCII):
+            return None, "ambiguous"
+        text = text.replace(",", ".")
+    if not re.fullmatch(NUMBER_PATTERN, text, flags=re.ASCII):  # ASCII digits only, as in JavaScript
+        return None, "invalid"
+    value = float(text)
+    return (value, None) if math.isfinite(value) else (None, "invalid")
 
 
 def parse_number(raw: Any) -> float | None:
     """A typed answer as a float; None when empty. Raises ValueError for text that is not a number.
 
-    Accepts a decimal comma (1,6) and the Unicode minus sign (−0.2), like the JavaScript form.
+    Accepts full-width digits, a decimal comma where it is unambiguous (1,6 but not 1,600)
+    and the Unicode minus sign (−0.2), like the JavaScript form.
     """
-    if raw is None:
-        return None
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        if not math.isfinite(raw):
-            raise ValueError(f"{raw!r} is not a finite number")
-        return float(raw)
-    text = str(raw).strip().replace("−", "-").replace(",", ".")
-    if text == "":
-        return None
-    if not re.fullmatch(NUMBER_PATTERN, text, flags=re.ASCII):  # ASCII digits only, as in JavaScript
-        raise ValueError(f"{raw!r} is not a number (allowed: e.g. 1.6, -0.25, 1,6, 1e-3)")
-    return float(text)
+    value, code = read_number(raw)
+    if code is not None:
+        raise ValueError(f"{raw!r} is not a number (allowed: e.g. 1.6, -0.25, 1,6, 1e-3): "
+                         + PARSE_MESSAGES[code].format(raw=clean_text(raw)))
+    return value
+
+
+# The same reading in JavaScript; both forms embed it. Returns {value, code} like read_number.
+PARSE_JS = r"""
+function dldnaClean(raw) {
+  var text = String(raw).split(new RegExp(DLDNA_SCRIPT)).map(function (p, i) {
+    return i % 2 ? p : p.normalize("NFKC");
+  }).join("");
+  return text.replace(/\u2212/g, "-").replace(new RegExp(DLDNA_EDGE, "g"), "");
+}
+function dldnaRead(raw) {
+  var text = dldnaClean(raw);
+  if (text === "") return {value: null, code: null};
+  if (text.indexOf(",") >= 0) {
+    if (text.indexOf(".") >= 0 || text.split(",").length > 2) return {value: null, code: "comma"};
+    if (new RegExp(DLDNA_AMBIGUOUS).test(text)) return {value: null, code: "ambiguous"};
+    text = text.replace(",", ".");
+  }
+  if (!new RegExp(DLDNA_NUMBER).test(text)) return {value: null, code: "invalid"};
+  var value = parseFloat(text);
+  return isFinite(value) ? {value: value, code: null} : {value: null, code: "invalid"};
+}
+"""
+
+
+def parse_js() -> str:
+    """:data:`PARSE_JS` with the shared patterns filled in (as JavaScript string literals)."""
+    return (f"var DLDNA_EDGE = {json.dumps(EDGE_PATTERN)}, DLDNA_SCRIPT = {json.dumps(SCRIPT_PATTERN)}, "
+            f"DLDNA_AMBIGUOUS = {json.dumps(AMBIGUOUS_COMMA)}, "
+            f"DLDNA_NUMBER = {json.dumps(NUMBER_PATTERN)};" + PARSE_JS)
 
 
 @dataclass
@@ -223,12 +292,11 @@ def diagnose(answers: Mapping[str, Any], spec: Mapping[str, Any] | None = None) 
     hint: str | None = None
     for f in spec["fields"]:
         raw = answers.get(f["key"])
-        try:
-            x = parse_number(raw)
-        except ValueError:
+        x, code = read_number(raw)
+        if code is not None:
             status[f["key"]] = "invalid"
             if first is None:
-                first, hint = f["key"], msg["invalid_hint"].format(raw=str(raw).strip())
+                first, hint = f["key"], spec["parse_messages"][code].format(raw=clean_text(raw))
             continue
         if x is None:
             status[f["key"]] = "missing"
@@ -326,25 +394,20 @@ _FORM_JS = r"""
 (function () {
   var root = document.getElementById("%(id)s");
   var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
-  var msg = spec.messages, pattern = new RegExp(spec.pattern);
+  var msg = spec.messages;
   function fmt(t, d) { return t.replace(/\{(\w+)\}/g, function (m, k) { return d[k]; }); }
-  function parse(raw) {
-    var text = raw.trim().replace(/\u2212/g, "-").replace(/,/g, ".");
-    if (text === "") return null;
-    if (!pattern.test(text)) return NaN;
-    return parseFloat(text);
-  }
+  %(parse)s
   function check() {
     var status = [], first = null, hint = null, lines = [];
     spec.fields.forEach(function (f) {
       var raw = root.querySelector("input[name='" + f.key + "']").value;
-      var x = parse(raw);
-      if (x === null) { status.push("missing"); return; }
-      if (isNaN(x)) {
+      var read = dldnaRead(raw), x = read.value;
+      if (read.code) {
         status.push("invalid");
-        if (first === null) { first = f; hint = fmt(msg.invalid_hint, {raw: raw.trim()}); }
+        if (first === null) { first = f; hint = fmt(spec.parse_messages[read.code], {raw: dldnaClean(raw)}); }
         return;
       }
+      if (x === null) { status.push("missing"); return; }
       if (Math.abs(x - f.value) <= spec.tol) { status.push("correct"); return; }
       status.push("wrong");
       if (first === null) {
@@ -419,10 +482,10 @@ def momentum_checker_html(ex: MomentumExercise = MomentumExercise(), form_id: st
         f"<style>{_FORM_CSS % {'id': form_id}}</style>"
         f"<script type='application/json'>{spec_json}</script>"
         f"<form><p style='margin:0 0 .4em'>L(w) = w², η = {ex.lr}, μ = {ex.momentum}, w₀ = {ex.w0}, v₀ = 0</p>"
-        f"<table><tr><th>단계 t</th><th>속도 v_t</th><th>가중치 w_t</th></tr>{rows}</table>"
+        f"<table><tr><th>스텝 t</th><th>속도 v_t</th><th>가중치 w_t</th></tr>{rows}</table>"
         f"<button type='submit' class='dldna-check'>확인</button></form>"
         f"<div class='dldna-feedback' aria-live='polite'></div>"
-        f"<script>{_FORM_JS % {'id': form_id}}</script></div>"
+        f"<script>{_FORM_JS % {'id': form_id, 'parse': parse_js()}}</script></div>"
     )
 
 

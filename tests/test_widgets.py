@@ -146,7 +146,7 @@ def test_rounding_gets_a_rounding_hint_and_garbage_gets_the_formula():
     fb = diagnose({"w1": "1.6", "w2": "0.92", "w3": "0.12"})
     assert fb.first_wrong == "w3" and "반올림" in fb.hint
     fb = diagnose({"v1": "4", "w1": "1.6", "v2": "123"})
-    assert fb.first_wrong == "v2" and "v₂ = μ·v₁ + g₁" in fb.hint
+    assert fb.first_wrong == "v2" and "v₂ = μ·v₁ + g₂이고 g₂ = 2·w₁" in fb.hint   # g_t = dL/dw(w_{t-1})
 
 
 def test_invalid_text_is_reported_with_the_text():
