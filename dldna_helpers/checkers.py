@@ -22,7 +22,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .widgets import _FORM_CSS, LiveOrStatic, PARSE_MESSAGES, clean_text, interactive_frontend, parse_js, read_number
+from .widgets import (_FORM_CSS, LiveOrStatic, PARSE_MESSAGES, clean_text, parse_js, read_number,
+                      with_live_view)
 
 __all__ = ["number", "integer", "values", "choice", "checker_spec", "check", "CheckResult", "checker_html",
            "checker", "sci", "LIST_SPLIT"]
@@ -398,11 +399,13 @@ def _lines_html(result: CheckResult) -> str:
 
 def checker(fields: Sequence[Mapping[str, Any]], *, title: str = "", live: bool | None = None) -> LiveOrStatic:
     """An exercise's checker: the static form, plus an ipywidgets form when ``live``
-    (default: :func:`dldna_helpers.widgets.interactive_frontend`)."""
+    (default: :func:`dldna_helpers.widgets.interactive_frontend`); the static form alone when
+    ipywidgets is missing or the form cannot be built."""
     spec = checker_spec(fields, title)
-    static = checker_html(spec)
-    if not (live if live is not None else interactive_frontend()):
-        return LiveOrStatic(None, static)
+    return with_live_view(lambda: _checker_form(spec, title), checker_html(spec), live)
+
+
+def _checker_form(spec: Mapping[str, Any], title: str) -> Any:
     import ipywidgets as w
 
     boxes: dict[str, Any] = {}
@@ -421,4 +424,4 @@ def checker(fields: Sequence[Mapping[str, Any]], *, title: str = "", live: bool 
         out.value = _lines_html(check({k: (b.value or None) for k, b in boxes.items()}, spec))
 
     button.on_click(on_click)
-    return LiveOrStatic(w.VBox([*rows, button, out]), static)
+    return w.VBox([*rows, button, out])

@@ -209,3 +209,13 @@ def test_reader_notebooks_number_equations_as_the_site_does():
         assert ours == site, page.name
         checked += len(ours)
     assert checked > 30
+
+
+def test_without_ipywidgets_every_exercise_checker_is_the_static_form(monkeypatch):
+    from dldna_helpers import checkers
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        form = checkers.checker([checkers.number("x", "x", 1.5)], title="t", live=True)
+    assert form.widget is None and "<form" in form.html
