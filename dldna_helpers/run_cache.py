@@ -191,8 +191,12 @@ class RunWriter:
 
 
 # ------------------------------------------------------------------ reading a run
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The checked manifest of a committed run; :class:`CacheCorruptError` names what is wrong."""
+RUN_FIELDS = ("files", "final", "epochs", "random_start")
+
+
+def read_manifest(folder: Path, required: Iterable[str] = RUN_FIELDS) -> dict[str, Any]:
+    """The checked manifest of a committed run (which must have the ``required`` fields);
+    :class:`CacheCorruptError` names what is wrong."""
     path = folder / MANIFEST
     if not path.exists():
         leftovers = sorted(p.name for p in folder.glob("*")) if folder.is_dir() else []
@@ -206,7 +210,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != CACHE_FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise CacheCorruptError(f"{path} has cache format {found!r}, expected {CACHE_FORMAT}")
-    for key in ("files", "final", "epochs", "random_start"):
+    for key in required:
         if key not in manifest:
             raise CacheCorruptError(f"{path} lacks the field {key!r}")
     return manifest
