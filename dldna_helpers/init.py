@@ -3,6 +3,8 @@
 - :data:`INITIALIZERS`: key → in-place initializer of one weight tensor. Each one is the
   formula of its paper written out (no call into ``torch.nn.init``), so the page can show it
   and the tests can check it against ``torch.nn.init`` and the formula.
+- :func:`constant_`: every entry the same value (zero, or 1/fan_in by default): the
+  symmetric start that random initialization exists to avoid (the page's counter-example).
 - :func:`initialize`: apply one of them to every weight with two or more dimensions of a
   model and zero its biases; 1-D parameters that are not biases (PReLU slopes,
   normalization scales) keep their defaults.
@@ -79,6 +81,20 @@ def orthogonal_(weight: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
 
 
 RELU_GAIN = math.sqrt(2.0)
+
+
+@torch.no_grad()
+def constant_(weight: torch.Tensor, value: float | None = None) -> torch.Tensor:
+    """Every entry ``value``; ``None`` means 1/fan_in, so each unit starts as the mean of its inputs.
+
+    Not a method to use: all units of a layer start identical and, trained by gradient
+    descent, stay identical (``dldna_helpers.symmetry``). ``value=0`` is zero initialization.
+    """
+    if value is None:
+        value = 1.0 / fans(weight)[0]
+    if not math.isfinite(value):
+        raise ValueError(f"value must be a finite number or None (1/fan_in), got {value!r}")
+    return weight.fill_(value)
 
 
 def scaled_orthogonal_(weight: torch.Tensor, gain: float = RELU_GAIN) -> torch.Tensor:
