@@ -57,6 +57,9 @@ class Profile:
     init_seeds: tuple[int, ...]
     optim_epochs: int
     optim_seeds: tuple[int, ...]
+    # learning-rate sweep (5.2): epochs per run, and points of the grid (reference lr × 10^-1 … 10^1)
+    sweep_epochs: int
+    sweep_lrs: int
     # CIFAR-100 (5.2)
     cifar_train: int | None
     cifar_test: int | None
@@ -144,6 +147,7 @@ PROFILES: dict[str, Profile] = {
         name="quick",
         fmnist_train=6000, fmnist_test=2000, batch_size=128,
         pipeline_epochs=3, init_epochs=4, init_seeds=(0,), optim_epochs=4, optim_seeds=(0,),
+        sweep_epochs=1, sweep_lrs=5,
         cifar_train=4000, cifar_test=1000, cifar_epochs=3,
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
         skip_depth=12, skip_epochs=3,
@@ -153,6 +157,7 @@ PROFILES: dict[str, Profile] = {
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
         pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
+        sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 3 min on a T4 (1.2 ms/step)
         cifar_train=None, cifar_test=None, cifar_epochs=15,  # ≤ 20 min per page on one T4: bench/estimate_full_profile.py
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
