@@ -14,7 +14,8 @@ open the page's ``.ipynb``, so its markdown must read like the site:
   does not put the answers in front of the reader unasked.
 
 Code cells are left as they are (nbval compares their outputs), except that a solution's
-code cell gains a ``# @title`` line, which Colab needs for its form view.
+code cell and a cell the site hides (``remove-cell``, ``remove-input``: glue and claim
+checks) gain a ``# @title`` line, which Colab needs for its form view.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ READER_NOTE = (
 )
 SOLUTION_SUMMARY = "해답 보기 (클릭해서 펼치기)"
 SOLUTION_CODE_TITLE = "# @title 해답 코드 (두 번 클릭하면 코드가 보입니다)"
+HIDDEN_CODE_TITLE = "# @title 웹사이트에서 숨긴 셀: 본문에 숫자를 넣고 주장을 검사합니다 (두 번 클릭하면 보입니다)"
+ADDED_TITLES = (SOLUTION_CODE_TITLE, HIDDEN_CODE_TITLE)
 REFERENCES_HEADING = "## 참고 문헌"
 
 ROLE = re.compile(r"\{(?P<name>[a-z:-]+)\}`(?P<body>[^`]*)`")
@@ -374,6 +377,10 @@ def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbform
                 cell.metadata["cellView"] = "form"
                 cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
             elif hidden:
+                # plumbing the site hides: collapsed in JupyterLab, a titled form in Colab
+                if not cell.source.lstrip().startswith("# @title"):
+                    cell.source = HIDDEN_CODE_TITLE + "\n" + cell.source
+                cell.metadata["cellView"] = "form"
                 cell.metadata["jupyter"] = {"source_hidden": True}
         cells.append(cell)
     if in_solution:
@@ -386,7 +393,9 @@ def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbform
     return nb
 
 
-def strip_solution_title(source: str) -> str:
-    """The code of a reader-notebook cell without the added Colab title line."""
-    prefix = SOLUTION_CODE_TITLE + "\n"
-    return source[len(prefix):] if source.startswith(prefix) else source
+def strip_added_title(source: str) -> str:
+    """The code of a reader-notebook cell without the Colab title line the conversion added."""
+    for title in ADDED_TITLES:
+        if source.startswith(title + "\n"):
+            return source[len(title) + 1:]
+    return source

@@ -104,7 +104,7 @@ def reuse_outputs(md_path: Path, nb: nbformat.NotebookNode) -> None:
     old = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
     stored = [c for c in old.cells if c.cell_type == "code"]
     fresh = [c for c in nb.cells if c.cell_type == "code"]
-    if [reader_notebook.strip_solution_title(c.source) for c in stored] != [c.source for c in fresh]:
+    if [reader_notebook.strip_added_title(c.source) for c in stored] != [c.source for c in fresh]:
         raise SystemExit(f"{md_path.relative_to(ROOT)}: code cells changed since the last run; "
                          "execute it (drop --reuse-outputs)")
     for cell, old_cell in zip(fresh, stored):

@@ -47,7 +47,7 @@ def test_reader_notebook_is_generated_from_the_source_and_holds_outputs(page: Pa
     source = sync.source_notebook(page)
     code = [c for c in reader.cells if c.cell_type == "code"]
     source_code = [c for c in source.cells if c.cell_type == "code"]
-    assert [reader_notebook.strip_solution_title(c.source) for c in code] == [c.source for c in source_code], \
+    assert [reader_notebook.strip_added_title(c.source) for c in code] == [c.source for c in source_code], \
         f"{page.name}: code cells differ from the source: re-run scripts/sync_notebooks.py"
     # the markdown is what the converter makes of the source with these very outputs
     for cell, stored in zip(source_code, code):

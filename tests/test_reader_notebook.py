@@ -78,8 +78,23 @@ def test_exercise_and_collapsed_solution():
     assert md[2].endswith("</details>\n\n다음 문제로.")
     solution, after = [c for c in out.cells if c.cell_type == "code"]
     assert solution.metadata["cellView"] == "form" and solution.metadata["jupyter"]["source_hidden"]
-    assert rn.strip_solution_title(solution.source) == "print(1)"
+    assert rn.strip_added_title(solution.source) == "print(1)"
     assert "jupyter" not in after.metadata and after.source == "print(2)"
+
+
+def test_cells_the_site_hides_are_collapsed_under_a_title():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 제목"),
+        nbformat.v4.new_code_cell("glue('x', 1, display=False)", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("table", metadata={"tags": ["remove-input"]}),
+        nbformat.v4.new_code_cell("plt.show()"),
+    ])
+    glued, shown, plain = [c for c in rn.reader_notebook(nb, ctx()).cells if c.cell_type == "code"]
+    for cell in (glued, shown):
+        assert cell.metadata["cellView"] == "form" and cell.metadata["jupyter"] == {"source_hidden": True}
+        assert cell.source.startswith(rn.HIDDEN_CODE_TITLE + "\n")
+    assert rn.strip_added_title(glued.source) == "glue('x', 1, display=False)"
+    assert "cellView" not in plain.metadata and plain.source == "plt.show()"
 
 
 def test_cited_works_are_listed_at_the_end():

@@ -1,0 +1,61 @@
+"""What a page shows as code is teaching code: no plumbing in visible cells, and lines that
+fit the site's code column (79 monospace columns at a 1280-px window; a Hangul character
+takes two). Glue, claim checks and caching go in hidden cells or in the package."""
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import sync_notebooks  # noqa: E402
+
+CELL = re.compile(r"```\{code-cell\} ipython3\n(?P<opts>(?::[^\n]*\n)*)\n?(?P<src>.*?)```", re.S)
+HIDDEN = ("remove-cell", "remove-input", "colab-setup")
+PLUMBING = {
+    "glue call": re.compile(r"^\s*glue\(", re.M),
+    "cache path": re.compile(r"\brun_dir\b|\btorch\.load\b|\bsave_atomic\b|\bcache_dir\b"),
+    "tick-label workaround": re.compile(r"\bFuncFormatter\b|rc_context\("),
+}
+COLUMNS = 79
+PAGES = sync_notebooks.notebook_pages()
+
+
+def display_width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def visible_cells(page: Path) -> list[str]:
+    return [m.group("src") for m in CELL.finditer(page.read_text(encoding="utf-8"))
+            if not any(tag in m.group("opts") for tag in HIDDEN)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_visible_cells_hold_no_plumbing(page: Path):
+    found = [f"{kind}: {line.strip()[:70]}" for src in visible_cells(page)
+             for kind, pattern in PLUMBING.items() for line in src.splitlines() if pattern.search(line)]
+    assert found == [], found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_visible_lines_fit_the_code_column(page: Path):
+    wide = [f"[{display_width(line)}] {line.strip()[:60]}" for src in visible_cells(page)
+            for line in src.splitlines() if display_width(line) > COLUMNS]
+    assert wide == [], wide
+
+
+def test_the_checks_see_hidden_and_visible_cells_apart():
+    text = ("```{code-cell} ipython3\n:tags: [remove-cell]\n\nglue('a', 1, display=False)\n```\n"
+            "```{code-cell} ipython3\nx = 1\n```\n")
+    page = Path(ROOT / "_build" / "_page_code_probe.md")
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(text, encoding="utf-8")
+    try:
+        assert visible_cells(page) == ["x = 1\n"]
+    finally:
+        page.unlink()
+    assert display_width("학습률") == 6 and display_width("lr") == 2
