@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .widgets import (_FORM_CSS, LiveOrStatic, PARSE_MESSAGES, clean_text, parse_js, read_number,
-                      with_live_view)
+                      summary_line, with_live_view)
 
 __all__ = ["number", "integer", "values", "choice", "checker_spec", "check", "CheckResult", "checker_html",
            "checker", "sci", "LIST_SPLIT"]
@@ -242,13 +242,7 @@ def check(answers: Mapping[str, Any], spec: Mapping[str, Any]) -> CheckResult:
             first_in_chain.setdefault(chain, f["label"])
         status[f["key"]], hints[f["key"]] = s, hint
         lines.append(f"{f['label']}: {msg[s]}" + (f" — {hint}" if hint else ""))
-    n_total, n_correct = len(status), sum(s == "correct" for s in status.values())
-    if n_correct == n_total:
-        lines.append(msg["all_correct"].format(n=n_total))
-    elif all(s == "missing" for s in status.values()):
-        lines.append(msg["none_entered"])
-    else:
-        lines.append(msg["summary"].format(n_total=n_total, n_correct=n_correct))
+    lines.append(summary_line(status, msg))
     return CheckResult(status, hints, lines)
 
 

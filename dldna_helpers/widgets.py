@@ -314,21 +314,26 @@ def diagnose(answers: Mapping[str, Any], spec: Mapping[str, Any] | None = None) 
                 hint = msg["rounding"]
             else:
                 hint = f["generic"]
-    n_total = len(spec["fields"])
-    n_correct = sum(s == "correct" for s in status.values())
     lines = [f"{labels[k]}: {msg[s]}" for k, s in status.items()]
-    if n_correct == n_total:
-        lines.append(msg["all_correct"].format(n=n_total))
-    elif all(s == "missing" for s in status.values()):
-        lines.append(msg["none_entered"])
-    else:
-        lines.append(msg["summary"].format(n_total=n_total, n_correct=n_correct))
+    lines.append(summary_line(status, msg))
+    if any(s != "correct" for s in status.values()) and any(s != "missing" for s in status.values()):
         if first is not None:
             lines.append(msg["first_wrong"].format(label=labels[first], hint=hint))
             keys = list(status)
             if any(status[k] in ("wrong", "invalid") for k in keys[keys.index(first) + 1:]):
                 lines.append(msg["later"].format(label=labels[first]))
     return Feedback(status, labels, first, hint, lines)
+
+
+def summary_line(status: Mapping[str, str], msg: Mapping[str, str]) -> str:
+    """The line after the per-field verdicts: all correct, nothing entered, or n of m correct
+    (the same rule in every checker and in their JavaScript)."""
+    n_total, n_correct = len(status), sum(s == "correct" for s in status.values())
+    if n_correct == n_total:
+        return msg["all_correct"].format(n=n_total)
+    if all(s == "missing" for s in status.values()):
+        return msg["none_entered"]
+    return msg["summary"].format(n_total=n_total, n_correct=n_correct)
 
 
 # ------------------------------------------------------------------ live + static in one output

@@ -21,4 +21,15 @@ def no_standin(monkeypatch):
     monkeypatch.delenv("DLDNA_ALLOW_STANDIN", raising=False)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: extra intra-op threads only add contention on a shared machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 os.environ.setdefault("DLDNA_PROFILE", "quick")

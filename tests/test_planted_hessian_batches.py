@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, hessian
 
 from dldna_helpers.landscape import hessian_top_eigen, hessian_trace
 from dldna_helpers.landscape.hessian import HessianOperator
+from test_landscape_hessian import exact_hessian as shared_exact_hessian
 
 SIZES = (11, 7, 3)     # unequal: weighting batches equally instead of by samples is visibly wrong
 
@@ -36,19 +36,7 @@ def model_and_batches(seed: int = 0, sizes=SIZES, width: int = 6):
 
 def exact_hessian(model: nn.Module, data) -> torch.Tensor:
     """The Hessian of the mean cross entropy over ``data = (x, y)`` (all samples at once)."""
-    names = [n for n, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    flat0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-    x, y = data
-
-    def loss_of(flat: torch.Tensor) -> torch.Tensor:
-        parts, i = {}, 0
-        for name, shape in zip(names, shapes):
-            parts[name] = flat[i:i + shape.numel()].view(shape)
-            i += shape.numel()
-        return F.cross_entropy(functional_call(model, parts, (x,)), y)
-
-    return hessian(loss_of)(flat0)
+    return shared_exact_hessian(model, F.cross_entropy, data)
 
 
 def test_the_batches_really_differ():
