@@ -76,11 +76,13 @@ def test_solutions_are_collapsed(page: Path):
     solution_code = sum(len(re.findall(r"^```\{code-cell\}", part, re.M))
                         for part in re.findall(r"```\{solution-start\}.*?```\{solution-end\}", text, re.S))
     reader = _reader(page)
-    hidden = [c for c in reader.cells if c.cell_type == "code" and c.metadata.get("cellView") == "form"]
+    hidden = [c for c in reader.cells if c.cell_type == "code"
+              and c.metadata.get("jupyter", {}).get("outputs_hidden")]
     assert n_solutions >= 3 and len(hidden) == solution_code
     for cell in hidden:
         assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
-        assert cell.source.startswith("# @title")  # Colab's form view hides the code under its title
+        assert cell.metadata["cellView"] == "form"
+        assert cell.source.startswith(reader_notebook.SOLUTION_CODE_TITLE)  # Colab's form view hides the code
     markdown = "\n".join(c.source for c in reader.cells if c.cell_type == "markdown")
     assert markdown.count(f"<summary>{reader_notebook.SOLUTION_SUMMARY}</summary>") == n_solutions
 
