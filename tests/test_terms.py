@@ -154,3 +154,28 @@ def test_glued_text_has_no_e_notation_and_uses_the_book_terms(notebook: Path):
         if problems:
             bad[name] = problems
     assert not bad, f"{notebook.name}: 본문에 붙는 값 {bad}"
+
+
+DOC_PARTICLE = re.compile(r"\{doc\}`([^`]*)`(으로|로|과|와|은|는|이|가|을|를)")
+PARTICLE_PAIR = {"과": "과/와", "와": "과/와", "은": "은/는", "는": "은/는", "이": "이/가", "가": "이/가",
+                 "을": "을/를", "를": "을/를", "으로": "으로/로", "로": "으로/로"}
+
+
+@pytest.mark.parametrize("page", sorted([*ROOT.glob("book/*.md"), *ROOT.glob("exercises/*.md")]),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_particles_after_page_links_fit_the_title(page):
+    """{doc}`loss_landscape` shows "5.3 손실 표면 시각화": the particle after it must fit that title."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import reader_notebook
+    from dldna_helpers.report import josa
+
+    titles = reader_notebook.page_titles(ROOT)
+    wrong = []
+    for target, particle in DOC_PARTICLE.findall(page.read_text(encoding="utf-8")):
+        doc = reader_notebook._normpath((page.parent.relative_to(ROOT) / target).as_posix())
+        title = titles[doc]
+        if josa(title, PARTICLE_PAIR[particle]) != particle:
+            wrong.append(f"{title}{particle} → {title}{josa(title, PARTICLE_PAIR[particle])}")
+    assert wrong == [], wrong
