@@ -11,6 +11,7 @@ from the cache).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .landscape import hessian_top_eigen
 from .run_cache import CacheCorruptError, fix_command, require_fields
 from .training import History, global_grad_norm, load_record, run_dir, train
 
@@ -202,3 +204,59 @@ def tracked_train(
             raise CacheCorruptError(f"{err}. Clear it with `{fix_command(run_dir(config))}` and run again") from err
         return history, DynamicsRecord.from_json(blob)
     return history, finished(history)
+
+
+def sharpness_trajectory(
+    model: nn.Module,
+    loss_fn: Any,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    lr: float,
+    steps: int,
+    *,
+    every: int = 10,
+    lanczos_iter: int = 20,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """Full-batch gradient descent on ``(inputs, targets)`` with the sharpness tracked.
+
+    Runs ``steps`` plain GD updates θ ← θ − lr·∇L(θ) (no momentum, no weight decay) on
+    ``model`` in place. Every ``every`` steps (and after the last one) the top Hessian
+    eigenvalue λ_max of the same full-batch loss is estimated with ``lanczos_iter`` Lanczos
+    iterations (:func:`landscape.hessian_top_eigen`). Returns ``{"step", "sharpness"}``
+    (the tracked steps, step 0 being the start) and ``{"loss"}``, the loss before each
+    update plus the final one (``steps + 1`` values). Stops early, with the loss ``inf``
+    recorded, if the loss stops being finite (divergence).
+    """
+
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if steps < 1 or every < 1 or lanczos_iter < 1:
+        raise ValueError(f"steps, every and lanczos_iter must be ≥ 1, got {steps}, {every}, {lanczos_iter}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    tracked, sharp, losses = [], [], []
+
+    def track(step: int) -> None:
+        with warnings.catch_warnings():   # a few iterations are a deliberate estimate
+            warnings.simplefilter("ignore", UserWarning)
+            vals, _ = hessian_top_eigen(model, loss_fn, (inputs, targets), k=1, method="lanczos",
+                                        max_iter=lanczos_iter, seed=seed)
+        tracked.append(step)
+        sharp.append(vals[0])
+
+    for step in range(steps + 1):
+        loss = loss_fn(model(inputs), targets)
+        if not torch.isfinite(loss):
+            losses.append(math.inf)
+            break
+        losses.append(loss.item())
+        if step % every == 0 or step == steps:
+            track(step)
+        if step == steps:
+            break
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(lr * g)
+    return {"step": torch.tensor(tracked), "sharpness": torch.tensor(sharp, dtype=torch.float64),
+            "loss": torch.tensor(losses, dtype=torch.float64)}

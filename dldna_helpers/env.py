@@ -73,6 +73,9 @@ class Profile:
     skip_epochs: int
     # training dynamics (5.5)
     dynamics_epochs: int
+    # sharpness during full-batch GD (5.5): training images, GD steps per learning rate
+    sharpness_train: int
+    sharpness_steps: int
     # exercises
     exercise_epochs: int
     # sizes changed from the named profile through $DLDNA_PROFILE_SIZES, as (field, value) pairs
@@ -93,8 +96,8 @@ _SEED_FIELDS = {"init_seeds", "optim_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
-_SAMPLE_FIELDS = {"landscape_eval_samples", "hessian_samples"}   # drawn from the FashionMNIST training split
-MAX_EPOCHS, MAX_SEEDS, MAX_SURFACE_POINTS, MAX_DEPTH = 1000, 20, 401, 200
+_SAMPLE_FIELDS = {"landscape_eval_samples", "hessian_samples", "sharpness_train"}   # drawn from the FashionMNIST training split
+MAX_EPOCHS, MAX_SEEDS, MAX_SURFACE_POINTS, MAX_DEPTH, MAX_STEPS = 1000, 20, 401, 200, 100000
 
 
 def _upper_bound(key: str) -> int:
@@ -106,6 +109,8 @@ def _upper_bound(key: str) -> int:
         return MAX_SURFACE_POINTS
     if key == "skip_depth":
         return MAX_DEPTH
+    if key == "sharpness_steps":
+        return MAX_STEPS
     return MAX_EPOCHS   # every *_epochs field
 
 
@@ -151,7 +156,7 @@ PROFILES: dict[str, Profile] = {
         cifar_train=4000, cifar_test=1000, cifar_epochs=3,
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
         skip_depth=12, skip_epochs=3,
-        dynamics_epochs=6, exercise_epochs=3,
+        dynamics_epochs=6, sharpness_train=1000, sharpness_steps=300, exercise_epochs=3,
     ),
     "full": Profile(
         name="full",
@@ -161,7 +166,7 @@ PROFILES: dict[str, Profile] = {
         cifar_train=None, cifar_test=None, cifar_epochs=15,  # ≤ 20 min per page on one T4: bench/estimate_full_profile.py
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
-        dynamics_epochs=20, exercise_epochs=10,
+        dynamics_epochs=20, sharpness_train=2000, sharpness_steps=1000, exercise_epochs=10,
     ),
 }
 
