@@ -77,11 +77,12 @@ def test_surface_matches_naive_and_orientation(precompute):
     model, batch, loss_fn = small_mlp(), data(), nn.CrossEntropyLoss()
     d1, d2 = random_direction(model, seed=1), random_direction(model, seed=2)
     xs, ys = np.linspace(-1.0, 1.5, 5), np.linspace(-0.5, 0.5, 3)   # non-square: 3 rows (y) × 5 columns (x)
-    before = snapshot(model)
+    before, modules = snapshot(model), [id(m) for m in model.modules()]
     z = loss_surface(model, loss_fn, batch, d1, d2, xs, ys, precompute=precompute)
     assert z.shape == (3, 5)
     np.testing.assert_allclose(z, naive_surface(model, loss_fn, batch, d1, d2, xs, ys), rtol=0, atol=1e-6)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert [id(m) for m in model.modules()] == modules   # the first layer is back in its place
     # orientation: moving along d1 only changes the columns, along d2 only the rows
     z_x = loss_surface(model, loss_fn, batch, d1, [torch.zeros_like(t) for t in d2], xs, ys)
     assert np.allclose(z_x, z_x[0:1, :]) and not np.allclose(z_x, z_x[:, 0:1])
@@ -97,15 +98,20 @@ def test_surface_float32_with_loader_matches_naive():
     np.testing.assert_allclose(z, naive_surface(model, loss_fn, (x, y), d1, d2, xs, ys), rtol=1e-5)
 
 
-def test_surface_restores_weights_after_exception():
+@pytest.mark.parametrize("fail_at", [1, 2, 5])
+def test_surface_restores_the_model_after_exception(fail_at):
+    """The loss fails in the shortcut's check (call 1, first layer swapped for its stand-in), in
+    the plain check (call 2) or mid-grid (call 5): weights, modules and mode come back as they were."""
     model, batch = small_mlp(), data()
     d1, d2 = random_direction(model, seed=1), random_direction(model, seed=2)
     before = snapshot(model)
+    modules = list(model.named_modules())
+    params = list(model.named_parameters())
     calls = {"n": 0}
 
     def exploding_loss(out, y):
         calls["n"] += 1
-        if calls["n"] > 4:
+        if calls["n"] >= fail_at:
             raise RuntimeError("boom")
         return nn.functional.cross_entropy(out, y)
 
@@ -113,7 +119,10 @@ def test_surface_restores_weights_after_exception():
     with pytest.raises(RuntimeError, match="boom"):
         loss_surface(model, exploding_loss, batch, d1, d2, [-1, 0, 1], [-1, 0, 1])
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
-    assert model.training and "forward" not in model.net[0].__dict__
+    assert model.training and all(m.training for m in model.modules())
+    assert [(k, id(m)) for k, m in model.named_modules()] == [(k, id(m)) for k, m in modules]
+    assert [(k, id(p)) for k, p in model.named_parameters()] == [(k, id(p)) for k, p in params]
+    assert type(model.net[0]) is nn.Linear and not model.net[0].__dict__.get("forward")
 
 
 def test_surface_with_parameter_free_first_step_and_residual_model():

@@ -1,11 +1,11 @@
 """The first-layer shortcut of ``loss_surface``: right on square grids (where the corner check
 alone cannot tell x from y), taken where it applies and not where it does not.
 
-Whether the shortcut ran is observed from outside: while it is active the first layer's own
-``nn.Linear.forward`` is not called at the grid points (its output is combined from three
-precomputed terms), so counting those calls tells a fast sweep from a plain one. Checked by
-planting, once each, swapped x/y in the shortcut, a shortcut never taken and a shortcut
-taken without its check (issue 18, item 4)."""
+Whether the shortcut ran is observed from outside: while it is active the first layer is swapped
+out of the model for a stand-in that returns its precomputed output, so the layer itself is not
+called at the grid points; counting its calls with a forward pre-hook tells a fast sweep from a
+plain one. Checked by planting, once each, swapped x/y in the shortcut, a shortcut never taken
+and a shortcut taken without its check (issue 18, item 4; again for issue 19, item 6)."""
 from __future__ import annotations
 
 import contextlib
@@ -23,21 +23,17 @@ from test_landscape_surface import HiddenScale, data, naive_surface, small_mlp
 
 @contextlib.contextmanager
 def count_linear_calls(layer: nn.Linear):
-    """Count the calls of ``nn.Linear.forward`` on ``layer`` (class-level, so an instance-level
-    replacement of ``forward`` by the shortcut bypasses it)."""
+    """Count the calls of ``layer`` itself (a pre-hook on the layer, not on whatever stands in for it)."""
     calls = {"n": 0}
-    original = nn.Linear.forward
 
-    def counting(self, x):
-        if self is layer:
-            calls["n"] += 1
-        return original(self, x)
+    def count(_module, _args) -> None:
+        calls["n"] += 1
 
-    nn.Linear.forward = counting
+    handle = layer.register_forward_pre_hook(count)
     try:
         yield calls
     finally:
-        nn.Linear.forward = original
+        handle.remove()
 
 
 def _loader(x, y, sizes):
@@ -98,3 +94,28 @@ def test_shortcut_is_not_taken_where_it_does_not_apply():
         z = loss_surface(model, loss_fn, batch, d1, d2, grid, grid)
     assert calls["n"] >= len(grid) ** 2
     np.testing.assert_allclose(z, naive_surface(model, loss_fn, batch, d1, d2, grid, grid), atol=1e-9)
+
+
+class ReadsFirstLayer(nn.Module):
+    """A forward pass that reads an attribute of its first layer besides calling it: the stand-in
+    has no such attribute, so the shortcut must fall back to the plain sweep instead of failing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(12, 8).double()
+        self.fc2 = nn.Linear(8, 3).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.tanh(self.fc1(x)[:, : self.fc1.out_features]))
+
+
+def test_shortcut_falls_back_when_the_model_looks_inside_its_first_layer():
+    torch.manual_seed(0)
+    model, loss_fn, batch = ReadsFirstLayer(), nn.CrossEntropyLoss(), data()
+    d1, d2 = random_direction(model, seed=1), random_direction(model, seed=2)
+    grid = np.linspace(-1.0, 1.0, 3)
+    with count_linear_calls(model.fc1) as calls:
+        z = loss_surface(model, loss_fn, batch, d1, d2, grid, grid)
+    assert calls["n"] >= len(grid) ** 2
+    np.testing.assert_allclose(z, naive_surface(model, loss_fn, batch, d1, d2, grid, grid), atol=1e-9)
+    assert model.fc1.out_features == 8 and type(model.fc1) is nn.Linear
