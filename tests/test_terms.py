@@ -179,3 +179,29 @@ def test_particles_after_page_links_fit_the_title(page):
         if josa(title, PARTICLE_PAIR[particle]) != particle:
             wrong.append(f"{title}{particle} → {title}{josa(title, PARTICLE_PAIR[particle])}")
     assert wrong == [], wrong
+
+
+EQ_PARTICLE = re.compile(r"\{eq\}`([^`]+)`(으로|로|과|와|은|는|이|가|을|를)(?![가-힣])")
+
+
+@pytest.mark.parametrize("page", sorted([*ROOT.glob("book/*.md"), *ROOT.glob("exercises/*.md")]),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_particles_after_equation_references_fit_the_number(page):
+    """{eq}`label` shows "식 (n)" with the page's own n: 식 (10)은, 식 (2)는, 식 (3)과."""
+    import sys
+
+    import jupytext
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import reader_notebook
+    from dldna_helpers.report import josa
+
+    text = page.read_text(encoding="utf-8")
+    if "kernelspec" not in text[:1500]:
+        return
+    cells = [c.source for c in jupytext.read(page).cells if c.cell_type == "markdown"]
+    numbers = reader_notebook.equation_numbers(cells)
+    wrong = [f"식 ({numbers[label]}){p} → 식 ({numbers[label]}){josa(f'식 ({numbers[label]})', PARTICLE_PAIR[p])}"
+             for label, p in EQ_PARTICLE.findall(text)
+             if label in numbers and josa(f"식 ({numbers[label]})", PARTICLE_PAIR[p]) != p]
+    assert wrong == [], wrong
