@@ -27,6 +27,11 @@ from typing import Any, Mapping
 
 import nbformat
 
+import sys as _sys
+
+_sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+from korean_particles import resolve_particle  # noqa: E402  (the site's rule, shared)
+
 GLUE_PREFIX = "application/papermill.record/"
 READER_NOTE = (
     "> 이 노트북은 웹사이트의 같은 페이지에서 만들었습니다. 본문에 적힌 숫자는 웹사이트를 빌드할 때 "
@@ -35,7 +40,8 @@ READER_NOTE = (
 SOLUTION_SUMMARY = "해답 보기 (클릭해서 펼치기)"
 SOLUTION_CODE_TITLE = "# @title 해답 코드 (두 번 클릭하면 코드가 보입니다)"
 HIDDEN_CODE_TITLE = "# @title 웹사이트에서 숨긴 셀: 본문에 숫자를 넣고 주장을 검사합니다 (두 번 클릭하면 보입니다)"
-ADDED_TITLES = (SOLUTION_CODE_TITLE, HIDDEN_CODE_TITLE)
+OUTPUT_ONLY_TITLE = "# @title 결과만 보여 주는 셀 (두 번 클릭하면 코드가 보입니다)"
+ADDED_TITLES = (SOLUTION_CODE_TITLE, HIDDEN_CODE_TITLE, OUTPUT_ONLY_TITLE)
 REFERENCES_HEADING = "## 참고 문헌"
 
 ROLE = re.compile(r"\{(?P<name>[a-z:-]+)\}`(?P<body>[^`]*)`")
@@ -215,8 +221,22 @@ ROLE_OR_CODE = re.compile(ROLE.pattern + r"|(?P<code>(?<![`}])`[^`]+`(?!`))")
 
 
 def _replace_roles(text: str, ctx: PageContext) -> str:
-    """Roles replaced; inline code spans (`{eq}` written as an example) stay verbatim."""
-    return ROLE_OR_CODE.sub(lambda m: m.group(0) if m.group("code") else replace_role(m, ctx), text)
+    """Roles replaced; inline code spans (`{eq}` written as an example) stay verbatim. A generic
+    particle after a glued value ("(으)로") becomes the one that fits the value, as on the site."""
+    out = []
+    while (m := ROLE_OR_CODE.search(text)) is not None:
+        out.append(text[:m.start()])
+        rest = text[m.end():]
+        if m.group("code"):
+            out.append(m.group(0))
+        else:
+            value = replace_role(m, ctx)
+            out.append(value)
+            if m.group("name").startswith("glue"):
+                rest = resolve_particle(value, rest) or rest
+        text = rest
+    out.append(text)
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ blocks
@@ -378,8 +398,9 @@ def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbform
                 cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
             elif hidden:
                 # plumbing the site hides: collapsed in JupyterLab, a titled form in Colab
+                title = HIDDEN_CODE_TITLE if {"remove-cell", "hide-cell"} & set(tags) else OUTPUT_ONLY_TITLE
                 if not cell.source.lstrip().startswith("# @title"):
-                    cell.source = HIDDEN_CODE_TITLE + "\n" + cell.source
+                    cell.source = title + "\n" + cell.source
                 cell.metadata["cellView"] = "form"
                 cell.metadata["jupyter"] = {"source_hidden": True}
         cells.append(cell)

@@ -90,9 +90,9 @@ def test_cells_the_site_hides_are_collapsed_under_a_title():
         nbformat.v4.new_code_cell("plt.show()"),
     ])
     glued, shown, plain = [c for c in rn.reader_notebook(nb, ctx()).cells if c.cell_type == "code"]
-    for cell in (glued, shown):
+    for cell, title in ((glued, rn.HIDDEN_CODE_TITLE), (shown, rn.OUTPUT_ONLY_TITLE)):
         assert cell.metadata["cellView"] == "form" and cell.metadata["jupyter"] == {"source_hidden": True}
-        assert cell.source.startswith(rn.HIDDEN_CODE_TITLE + "\n")
+        assert cell.source.startswith(title + "\n")
     assert rn.strip_added_title(glued.source) == "glue('x', 1, display=False)"
     assert "cellView" not in plain.metadata and plain.source == "plt.show()"
 
@@ -133,3 +133,11 @@ def test_references_bib_parses_for_every_cited_key():
     bib = rn.read_bibliography(ROOT / "book" / "references.bib")
     entry = bib["kingma2015adam"]
     assert entry["last_names"].split("\x1f") == ["Kingma", "Ba"] and entry["authors"].startswith("Diederik")
+
+
+def test_generic_particles_after_glued_values_are_resolved():
+    c = rn.PageContext(glue={"a": "0.6", "b": "1.316", "c": "0.5328", "d": "10"}, equations={}, titles={},
+                       bibliography={}, page="x")
+    text = rn.convert_markdown("{glue:text}`a`(으)로, {glue:text}`b`이(가), {glue:text}`c`와(과), "
+                               "{glue:text}`d`은(는), {glue:text}`d`을(를) 그대로(으)로", c)
+    assert text == "0.6으로, 1.316이, 0.5328과, 10은, 10을 그대로(으)로"
