@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+from .report import significant as sci  # numbers in feedback: significant digits, ×10ⁿ, no e-notation
 from .widgets import (_FORM_CSS, LiveOrStatic, PARSE_MESSAGES, clean_text, parse_js, read_number,
                       summary_line, with_live_view)
 
@@ -45,15 +46,6 @@ MESSAGES = {
 
 
 # ------------------------------------------------------------------ declaring fields
-def sci(x: float, digits: int = 2) -> str:
-    """``x`` for feedback text: 3.2×10⁻⁶ for very small or large values, never Python's 3.2e-06."""
-    if x == 0 or -3 <= math.floor(math.log10(abs(x))) < 4:   # plain digits, rounded to ``digits`` figures
-        return f"{float(f'{x:.{digits}g}'):f}".rstrip("0").rstrip(".")
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-    return f"{mantissa.replace('-', '−')}×10" + str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-
-
 def _slips(slips: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
     """``(value, hint)`` pairs as dicts; numpy scalars become plain floats (JSON)."""
     return [{"value": [float(v) for v in value] if isinstance(value, (list, tuple)) else float(value),

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 __all__ = [
     "Estimate", "binomial_se", "mean_se", "has_final_consonant", "josa", "with_josa",
-    "format_number", "sci", "compare", "direction", "error_estimate", "format_estimate",
+    "format_number", "sci", "significant", "compare", "direction", "error_estimate", "format_estimate",
     "ClaimError", "check_claim", "spread",
 ]
 
@@ -119,6 +119,16 @@ def sci(x: float, digits: int = 1) -> str:
         mantissa, exponent = mantissa / 10, exponent + 1
     head = f"{mantissa:.{digits}f}".replace("-", "−")
     return f"{head}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def significant(x: float, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant figures: plain digits from 10⁻³ up to 10⁴, else 3.2×10⁻⁶
+    (never Python's 3.2e-06); trailing zeros dropped."""
+    if x == 0 or -3 <= math.floor(math.log10(abs(x))) < 4:
+        return f"{float(f'{x:.{digits}g}'):f}".rstrip("0").rstrip(".")
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa.replace('-', '−')}×10" + str(int(exponent)).translate(_SUPERSCRIPT)
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from sync_notebooks import notebook_pages  # noqa: E402
 
 # Slowest pages first, so the pool does not end with one long page running alone
 # (quick-profile times in the README's table; unknown pages go last).
-EXPECTED_SECONDS = {"optimizers": 48, "gaussian_paths": 44, "loss_landscape": 34, "training_dynamics": 31,
-                    "initialization": 30, "advanced": 24, "applied": 20, "basic": 13, "pipeline": 12, "intro": 6}
+EXPECTED_SECONDS = {"optimizers": 46, "gaussian_paths": 30, "training_dynamics": 29, "loss_landscape": 22,
+                    "initialization": 19, "advanced": 11, "applied": 9, "basic": 7, "pipeline": 6, "intro": 2}
 
 
 def read_as_myst_nb(md_path: Path) -> nbformat.NotebookNode:

@@ -50,8 +50,7 @@ def test_reader_notebook_is_generated_from_the_source_and_holds_outputs(page: Pa
     assert [reader_notebook.strip_added_title(c.source) for c in code] == [c.source for c in source_code], \
         f"{page.name}: code cells differ from the source: re-run scripts/sync_notebooks.py"
     # the markdown is what the converter makes of the source with these very outputs
-    for cell, stored in zip(source_code, code):
-        cell.outputs = stored.get("outputs", [])
+    sync.reuse_outputs(page, source)
     expected = reader_notebook.reader_notebook(source, sync.page_context(page, source))
     strip = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
     assert strip(reader) == strip(expected), f"{page.name} is stale: re-run scripts/sync_notebooks.py"
