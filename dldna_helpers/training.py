@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
-from . import run_cache
+from . import parallel, run_cache
 from .run_cache import (  # noqa: F401  (re-exported: part of this module's API)
     CacheCorruptError, CacheWarning, code_fingerprint, compute_fingerprint, config_key, run_dir, source_hash,
 )
@@ -190,6 +190,8 @@ def _load_finished_run(folder: Path, start: Mapping[str, Any], model: nn.Module,
 
 # ------------------------------------------------------------------ the loop
 def _use_progress_bar(progress: bool | None, total_steps: int) -> bool:
+    if parallel.in_worker():   # a forked worker's bar would write to the kernel's sockets
+        return False
     return bool(progress) if progress is not None else total_steps >= 2000
 
 
