@@ -64,6 +64,7 @@ class Profile:
     cifar_train: int | None
     cifar_test: int | None
     cifar_epochs: int
+    cifar_seeds: tuple[int, ...]
     # loss landscape (5.3, 5.4)
     landscape_epochs: int
     landscape_eval_samples: int
@@ -92,7 +93,7 @@ class Profile:
 
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
-_SEED_FIELDS = {"init_seeds", "optim_seeds"}
+_SEED_FIELDS = {"init_seeds", "optim_seeds", "cifar_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
@@ -150,10 +151,12 @@ def with_sizes(profile: Profile, text: str) -> Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        fmnist_train=6000, fmnist_test=2000, batch_size=128,
-        pipeline_epochs=3, init_epochs=4, init_seeds=(0,), optim_epochs=4, optim_seeds=(0,),
+        # the whole test split (evaluation is cheap) and three seeds wherever a page compares
+        # methods: differences are judged against the seed-to-seed spread, not one draw
+        fmnist_train=6000, fmnist_test=None, batch_size=128,
+        pipeline_epochs=3, init_epochs=4, init_seeds=(0, 1, 2), optim_epochs=4, optim_seeds=(0, 1, 2),
         sweep_epochs=1, sweep_lrs=5,
-        cifar_train=4000, cifar_test=1000, cifar_epochs=3,
+        cifar_train=4000, cifar_test=1000, cifar_epochs=3, cifar_seeds=(0, 1, 2),
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
         skip_depth=12, skip_epochs=3,
         dynamics_epochs=6, sharpness_train=1000, sharpness_steps=300, exercise_epochs=3,
@@ -163,7 +166,8 @@ PROFILES: dict[str, Profile] = {
         fmnist_train=None, fmnist_test=None, batch_size=128,
         pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
         sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 3 min on a T4 (1.2 ms/step)
-        cifar_train=None, cifar_test=None, cifar_epochs=15,  # ≤ 20 min per page on one T4: bench/estimate_full_profile.py
+        # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
+        cifar_train=None, cifar_test=None, cifar_epochs=15, cifar_seeds=(0,),
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
         dynamics_epochs=20, sharpness_train=2000, sharpness_steps=1000, exercise_epochs=10,
