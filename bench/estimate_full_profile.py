@@ -85,8 +85,13 @@ OPTIMIZERS = {  # the step rule is what costs; learning rates do not matter here
     "Lion": lambda p: optim.Lion(p, lr=3e-4, weight_decay=3e-2),
     "Sophia": lambda p: optim.Sophia(p, lr=3e-4, rho=0.04, weight_decay=3e-2, k=10, estimator="gnb"),
     "Adafactor": lambda p: optim.Adafactor(p),
+    "Nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "AdaGrad": lambda p: optim.AdaGrad(p, lr=1e-2),
+    "RMSProp": lambda p: optim.RMSProp(p, lr=1e-3),
 }
 PAGE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Lion", "Sophia", "Adafactor")   # book/optimizers.md
+SWEEP_OPTIMIZERS = (*PAGE_OPTIMIZERS, "Nesterov", "AdaGrad", "RMSProp")    # its learning-rate sweep
+SHARPNESS_LRS, SHARPNESS_POINTS = 3, 15   # 5.5: three learning rates, λ_max about every steps/15 steps
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ class SurfacePoint:
 @dataclass(frozen=True)
 class HessianCell:
     """The Hessian computations of 5.3 on ``samples``: ``kind`` 'page' = PyHessian top-2 +
-    Lanczos top-2 + a 30-sample Hutchinson trace; 'lanczos1' = Lanczos top-1 (skip study)."""
+    Lanczos top-2 + a 30-sample Hutchinson trace; 'lanczos1' = Lanczos top-1 (skip study);
+    'sharpness' = 20 Lanczos iterations for λ_max (5.5's sharpness during full-batch GD)."""
     net: Net
     samples: int
     kind: str
@@ -174,6 +180,7 @@ def fmnist_sizes(p: Profile) -> tuple[int, int]:
 
 
 MLP_NET = Net("mlp")
+SHARP_NET = Net("mlp", (("activation", "tanh"), ("hidden", (64, 64))))   # 5.5's sharpness model
 
 
 def page_work(p: Profile) -> dict[str, list[Item]]:
@@ -202,9 +209,11 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
         *run_items("Adam parity, torch", MLP_NET, "torch.Adam", b, fm, 1),
         *[item for opt in PAGE_OPTIMIZERS for _ in range(n_seeds_opt)
           for item in run_items(f"FashionMNIST MLP, {opt}", MLP_NET, opt, b, fm, p.optim_epochs)],
-        *[item for net in (cnn, vit) for opt in cifar_opts
+        *[item for net in (cnn, vit) for opt in cifar_opts for _ in p.cifar_seeds
           for item in run_items(f"CIFAR {net.model}, {opt}", net, opt, cifar_batch, cifar_sizes, p.cifar_epochs,
                                 augment=True)],
+        *[item for opt in SWEEP_OPTIMIZERS for _ in range(p.sweep_lrs * n_seeds_opt)
+          for item in run_items(f"lr sweep: MLP, {opt}", MLP_NET, opt, b, fm, p.sweep_epochs)],
     ]
     deep = [Net("deep_mlp", (("depth", p.skip_depth), ("residual", r), ("width", 64))) for r in (False, True)]
     pages["book/loss_landscape"] = [
@@ -232,6 +241,11 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
           for item in run_items("tracked deep nets", net, "SGD", b, fm, p.dynamics_epochs, tracked=True)],
         *[item for _ in range(3 + 4)   # three clipping settings, four schedules
           for item in run_items("MLP: clipping, schedules", MLP_NET, "SGD", b, fm, p.dynamics_epochs)],
+        # full-batch GD (one step = one batch of every image) and λ_max along the way
+        Item("sharpness: full-batch GD", TrainStep(SHARP_NET, "torch.SGD", p.sharpness_train),
+             SHARPNESS_LRS * p.sharpness_steps),
+        Item("sharpness: λ_max (Lanczos)", HessianCell(SHARP_NET, p.sharpness_train, "sharpness"),
+             SHARPNESS_LRS * (SHARPNESS_POINTS + 1)),
     ]
     pages["exercises/applied"] = [
         item for bn in (False, True) for _ in range(3)
@@ -333,6 +347,9 @@ def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cp
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="pyhessian", tol=1e-4, seed=0)
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="lanczos", tol=1e-3, seed=0)
                 hessian_trace(model, loss_fn, batch, n_samples=30, seed=0)
+        elif unit.kind == "sharpness":
+            def work():
+                hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", max_iter=20, seed=0)
         else:
             def work():
                 hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", tol=1e-3, seed=0)
