@@ -12,6 +12,13 @@ the torch and torchvision distributions of the project's environment (linked in 
 itself (with ``google.colab`` faked and the repository URL pointing at a snapshot of this
 checkout). Each notebook is copied alone into an empty folder and executed there with an
 empty cache. Needs the package registry (as CI has); takes a few minutes.
+
+The notebooks run there in the `full` profile, the one a Colab GPU runtime picks, with tiny
+sizes ($DLDNA_PROFILE_SIZES): several seeds (mean ± std tables), the whole-data branches, the
+default-size CIFAR models and all the optimizers a page uses in `full`. So one execution checks
+both that a notebook runs alone in a reader's environment and that no cell breaks only in
+`full` (instead of on a reader's GPU). The quick profile, with its real sizes, is executed by
+the book build and by nbval.
 """
 from __future__ import annotations
 
@@ -38,6 +45,16 @@ pytestmark = pytest.mark.slow
 KERNEL = "colab-like"
 COLAB_IPYWIDGETS = "7.7.1"
 LAUNCH_NOTEBOOKS = [p.with_suffix(".ipynb") for p in sync_notebooks.notebook_pages()]
+# The full profile with every size cut down: minutes on a CPU instead of hours on a GPU.
+TINY_FULL = {
+    "fmnist_train": 512, "fmnist_test": 256, "pipeline_epochs": 1,
+    "init_epochs": 1, "init_seeds": [0, 1], "optim_epochs": 1, "optim_seeds": [0, 1],
+    "sweep_epochs": 1, "sweep_lrs": 3,
+    "cifar_train": 256, "cifar_test": 128, "cifar_epochs": 1,
+    "landscape_epochs": 3, "landscape_eval_samples": 200, "surface_points": 21, "hessian_samples": 100,
+    "skip_depth": 4, "skip_epochs": 1, "dynamics_epochs": 3,
+    "sharpness_train": 256, "sharpness_steps": 40, "exercise_epochs": 1,
+}
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -156,9 +173,15 @@ def _execute_alone(notebook: Path, env: dict[str, str], workdir: Path) -> tuple[
 
 def _kernel_env(colab_like, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
-    env.update(JUPYTER_PATH=str(colab_like["jupyter"]), DLDNA_PROFILE="quick", DLDNA_CACHE_DIR=str(cache),
+    env.update(JUPYTER_PATH=str(colab_like["jupyter"]), DLDNA_PROFILE="full", DLDNA_CACHE_DIR=str(cache),
+               DLDNA_PROFILE_SIZES=json.dumps(TINY_FULL),
                DLDNA_ALLOW_STANDIN=os.environ.get("DLDNA_ALLOW_STANDIN", "1"), OMP_WAIT_POLICY="PASSIVE")
     return env
+
+
+def test_every_page_is_a_launch_notebook():
+    assert {str(p.relative_to(ROOT)) for p in LAUNCH_NOTEBOOKS} >= {
+        "book/optimizers.ipynb", "book/initialization.ipynb", "exercises/advanced.ipynb"}
 
 
 def test_every_launch_notebook_runs_alone_in_a_clean_environment(colab_like):
@@ -174,6 +197,9 @@ def test_every_launch_notebook_runs_alone_in_a_clean_environment(colab_like):
         executed = nbformat.read(runs / notebook.stem / notebook.name, as_version=4)
         texts = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         assert not any("object at 0x" in t for t in texts), f"{notebook.name} printed a bare object repr"
+        provenance = [t for t in texts if "실행 정보" in t]
+        if provenance:   # chapter pages print where their numbers come from: the full profile, cut down
+            assert "프로파일: full (크기 변경:" in provenance[0], (notebook.name, provenance[0])
 
 
 WIDGET_PROBE = [
