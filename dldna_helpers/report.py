@@ -165,25 +165,34 @@ def mean_se(values: Iterable[float]) -> Estimate:
     return Estimate(mean, std / math.sqrt(len(xs)), len(xs))
 
 
+def _amount(x: float, digits: int) -> str:
+    """A non-negative size with ``digits`` decimals, or one significant figure when it would round
+    to zero there (0.03, not 3.0×10⁻²; tiny values still in scientific notation)."""
+    if x == 0 or x >= 10 ** (-digits) / 2:
+        return format_number(x, digits)
+    return significant(x, 1)
+
+
 def compare(a_name: str, a: Estimate, b_name: str, b: Estimate, *, quantity: str = "오차율",
             unit: str = "%p", digits: int = 1, z: float = 2.0, lower: str = "낮았습니다",
             higher: str = "높았습니다") -> str:
     """One Korean sentence comparing two estimates, worded from their uncertainty.
 
     The difference counts as real when it exceeds ``z`` standard errors of the difference
-    (√(se_a² + se_b²); z = 2 is about a 95% interval). Otherwise the sentence says the run
-    cannot tell the two apart, and interprets nothing.
+    (√(se_a² + se_b²); z = 2 is about a 95% interval), the margin of error the sentence quotes
+    in both cases. Otherwise the sentence says the run cannot tell the two apart, and
+    interprets nothing.
     """
     diff = a.value - b.value
     se = math.hypot(a.se, b.se)
     sign = direction(a, b, z, names=(a_name, b_name))
-    size = format_number(abs(diff), digits) + unit
+    size = _amount(abs(diff), digits) + unit
+    margin = _amount(z * se, digits) + unit   # the margin of error (오차 범위), said either way
     if sign:
         verb = lower if sign < 0 else higher
-        return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size} {verb}"
-    margin = format_number(z * se, digits) + unit
+        return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size}(오차 범위 ±{margin}) {verb}"
     return (f"{a_name}{josa(a_name, '과/와')} {b_name}의 {quantity} 차이({size})는 "
-            f"표본 오차(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
+            f"오차 범위(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
 
 
 def direction(a: Estimate, b: Estimate, z: float = 2.0, *, names: tuple[str, str] = ("a", "b")) -> int:

@@ -45,14 +45,15 @@ def test_numbers_never_in_python_e_notation():
 
 def test_clearly_lower_and_clearly_higher():
     a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
-    assert compare("Adam", a, "SGD", b) == "Adam의 오차율이 SGD보다 2.0%p 낮았습니다"
-    assert compare("SGD", b, "Adam", a) == "SGD의 오차율이 Adam보다 2.0%p 높았습니다"
-    assert compare("Lion", b, "Adam", a, quantity="손실", unit="") == "Lion의 손실이 Adam보다 2.0 높았습니다"
+    assert compare("Adam", a, "SGD", b) == "Adam의 오차율이 SGD보다 2.0%p(오차 범위 ±1.0%p) 낮았습니다"
+    assert compare("SGD", b, "Adam", a) == "SGD의 오차율이 Adam보다 2.0%p(오차 범위 ±1.0%p) 높았습니다"
+    assert (compare("Lion", b, "Adam", a, quantity="손실", unit="")
+            == "Lion의 손실이 Adam보다 2.0(오차 범위 ±1.0) 높았습니다")
 
 
 def test_within_the_error_is_not_interpreted():
     text = compare("Xavier", Estimate(12.0, 0.9), "Kaiming", Estimate(12.4, 0.9))
-    assert text == ("Xavier와 Kaiming의 오차율 차이(0.4%p)는 표본 오차(±2.5%p) 안이라 "
+    assert text == ("Xavier와 Kaiming의 오차율 차이(0.4%p)는 오차 범위(±2.5%p) 안이라 "
                     "이 실행으로는 가릴 수 없습니다")
     assert "낮았" not in text and "높았" not in text
 
