@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -349,7 +350,9 @@ def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cp
                 hessian_trace(model, loss_fn, batch, n_samples=30, seed=0)
         elif unit.kind == "sharpness":
             def work():
-                hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", max_iter=20, seed=0)
+                with warnings.catch_warnings():   # 20 iterations are the page's deliberate estimate
+                    warnings.simplefilter("ignore", UserWarning)
+                    hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", max_iter=20, seed=0)
         else:
             def work():
                 hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", tol=1e-3, seed=0)
@@ -373,7 +376,9 @@ def time_pages(pages: list[str]) -> dict[str, float]:
     from nbclient import NotebookClient
 
     times = {}
-    os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1")
+    # DLDNA_JOBS=1: the page's runs one after another, so its time is comparable with the work
+    # units, which are timed on one thread (map_runs would hide part of the work in other cores)
+    os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1", DLDNA_JOBS="1")
     for page in pages:
         path = ROOT / f"{page}.ipynb"
         nb = nbformat.read(path, as_version=4)
