@@ -10,7 +10,8 @@ or sent over), one torch thread each, and returns the results in task order, as
 - every task starts from the random state the call began with, and the call leaves that
   state as it found it, in parallel and in serial mode alike, so a task's result does not
   depend on which worker ran it or on what ran before it;
-- what a task prints (and warns) is captured and written out in task order;
+- what a task prints (and warns) in a worker is captured and written out in task order, so
+  the page shows what the serial loop would (in serial mode it is printed as it happens);
 - the first failing task's exception is raised with its traceback; a worker that dies (for
   example killed for lack of memory) is reported with the way out (``DLDNA_JOBS=1``).
 
@@ -115,12 +116,15 @@ def _set_random_state(state: tuple) -> None:
         torch.cuda.set_rng_state_all(cuda)
 
 
-def _call(fn: Callable[..., T], task: tuple, start: tuple) -> tuple[bool, Any, str, str]:
-    """Run one task from ``start``; (succeeded, result or exception, stdout, stderr)."""
+def _call(fn: Callable[..., T], task: tuple, start: tuple, capture: bool) -> tuple[bool, Any, str, str]:
+    """Run one task from ``start``; (succeeded, result or exception, stdout, stderr). A worker
+    captures what the task prints (to be written out in task order); in this process it goes
+    straight to the page, as a plain loop's would."""
     _set_random_state(start)
     out, err = io.StringIO(), io.StringIO()
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (contextlib.redirect_stdout(out) if capture else contextlib.nullcontext()), \
+                (contextlib.redirect_stderr(err) if capture else contextlib.nullcontext()):
             result = fn(*task)
     except Exception as exc:  # noqa: BLE001 - handed to the caller, which raises it
         exc.__dldna_traceback__ = traceback.format_exc()
@@ -136,7 +140,7 @@ def _start_worker() -> None:
 
 def _run_task(index: int) -> bytes:
     fn, tasks, start = _job
-    ok, value, out, err = _call(fn, tasks[index], start)
+    ok, value, out, err = _call(fn, tasks[index], start, capture=True)
     try:
         blob = pickle.dumps((ok, value, out, err), protocol=pickle.HIGHEST_PROTOCOL)
         if not ok:
@@ -175,7 +179,7 @@ def map_runs(fn: Callable[..., T], tasks: Iterable[tuple | Any], *, jobs: int | 
     start = _random_state()
     try:
         if workers == 1:
-            return [_deliver(*_call(fn, task, start)) for task in todo]
+            return [_deliver(*_call(fn, task, start, capture=False)) for task in todo]
         _job = (fn, todo, start)
         try:
             with warnings.catch_warnings():
