@@ -254,8 +254,8 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
                               p.exercise_epochs)]
     pages["exercises/advanced"] = [
         Item("ex. 7: Adam/Lion, 20 steps", TrainStep(MLP_NET, "Adam", b), 40),
-        *[item for _ in range(4)
-          for item in run_items("ex. 8: four inits", MLP_NET, "SGD", b, fm, p.exercise_epochs)],
+        *[item for _ in range(4 * n_seeds_init)   # four initializations × the seeds of 5.1
+          for item in run_items("ex. 8: four inits × seeds", MLP_NET, "SGD", b, fm, p.exercise_epochs)],
     ]
     return pages
 

@@ -27,6 +27,9 @@ TERMS = [  # (variant the book does not use, the book's term)
     (r"거듭제곱 반복", "거듭제곱법"),
     (r"헤세-벡터 곱", "헤세 행렬-벡터 곱"),
     (_STEP, "스텝 (최적화기의 갱신 한 번)"),
+    (r"걸음 크기", "보폭"),
+    (r"채점기", "확인 도구"),
+    (r"원래 장|장의 원본|원본에는|원본이", "원서"),
 ]
 
 # Particles whose form depends on the last sound of the word before them (이/가, 을/를, (으)로 ...).
