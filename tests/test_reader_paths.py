@@ -145,7 +145,8 @@ def test_full_profile_pages_say_their_estimated_time_up_front():
     from dldna_helpers.env import FULL_PROFILE_T4_MINUTES, PROFILES, full_profile_notice
 
     notice = full_profile_notice(PROFILES["full"], "optimizers")
-    assert "약 16분(추정치)" in notice and "%env DLDNA_PROFILE=quick" in notice
+    minutes = round(FULL_PROFILE_T4_MINUTES["optimizers"])
+    assert f"약 {minutes}분(추정치)" in notice and "%env DLDNA_PROFILE=quick" in notice
     assert "1분 안쪽" in full_profile_notice(PROFILES["full"], "basic")
     assert full_profile_notice(PROFILES["quick"], "optimizers") is None
     pages = {p.stem for p in sync_notebooks.notebook_pages()} - {"intro"}
