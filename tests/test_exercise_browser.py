@@ -156,6 +156,7 @@ def site_checkers(browser):
 def submit(p, form_id, spec, answers, typed=True):
     """Type ``answers`` (key → text, option key for choices) into the form and return its lines;
     ``typed=False`` fills each input at once (faster, same value)."""
+    p.bring_to_front()   # the pages share one browser: in a background tab every click waited ~2 s
     for f in spec["fields"]:
         if f["kind"] == "choice":
             p.evaluate("([id, k]) => document.querySelectorAll(`#${id} input[name='${k}']`).forEach(e => e.checked = false)",
@@ -226,6 +227,7 @@ def test_built_exercise_checker_gives_the_python_feedback(site_checkers, title):
 @pytest.mark.browser
 def test_built_page_reads_the_tricky_inputs_like_python(site_checkers):
     p, form_id, spec = site_checkers["문제 2 확인"]
+    p.bring_to_front()
     for raw, _, _ in TRICKY:
         if "\n" in raw:
             continue                      # a text input drops line breaks before any script sees them
@@ -243,6 +245,7 @@ def test_built_page_reads_the_tricky_inputs_like_python(site_checkers):
 @pytest.mark.browser
 def test_built_momentum_checker_uses_the_corrected_hint(site_checkers):
     p = site_checkers["문제 2 확인"][0]             # exercise 1 is on the same page
+    p.bring_to_front()
     root = p.locator(".dldna-checker[id^='dldna-momentum-']")
     form_id = root.get_attribute("id")
     p.locator(f"#{form_id} input[name='v1']").press_sequentially("4")
