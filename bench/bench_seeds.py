@@ -15,15 +15,21 @@ quick profile runs it. Timed side by side, without the run cache:
   seeds with ``map_runs`` (15 runs on the usable CPUs).
 
 Prints each time and, last, the ratios 3 seeds / 1 seed (target for the pages' way: at most 2).
+With ``--pages`` it also executes the pages 5.1 and 5.2 whole, each alone with an empty cache,
+once with the quick profile's three seeds and once cut to one seed ($DLDNA_PROFILE_SIZES), and
+prints their wall-time ratios.
 
-Usage: .venv/bin/python bench/bench_seeds.py [--repeats N] [--epochs N]
+Usage: .venv/bin/python bench/bench_seeds.py [--repeats N] [--epochs N] [--pages]
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -97,11 +103,45 @@ def stacked_runs(data: dict, epochs: int) -> list[float]:
     return (logits.argmax(-1) == test_y).float().mean(1).tolist()
 
 
+ONE_SEED = {"init_seeds": [0], "optim_seeds": [0], "cifar_seeds": [0]}
+
+
+def page_time(page: str, sizes: dict | None) -> float:
+    """Wall time of executing ``page`` (book/NAME.ipynb) alone, quick profile, empty cache."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).resolve().parents[1] / "book" / f"{page}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1", DLDNA_CACHE_DIR=cache,
+                          OMP_WAIT_POLICY="PASSIVE")
+        if sizes:
+            os.environ["DLDNA_PROFILE_SIZES"] = json.dumps(sizes)
+        try:
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=1800, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            return time.perf_counter() - start
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--pages", action="store_true", help="also time pages 5.1 and 5.2 whole (≈ 5 min)")
     args = parser.parse_args()
+    page_ratios = {}
+    if args.pages:   # first, while this process has not yet set its own thread count
+        for page in ("initialization", "optimizers"):
+            one_seed, three = page_time(page, ONE_SEED), page_time(page, None)
+            page_ratios[page] = three / one_seed
+            print(f"page {page}: one seed {one_seed:.0f} s, three seeds {three:.0f} s ({three / one_seed:.2f}×)",
+                  flush=True)
     torch.set_num_threads(1)   # the quick profile's one thread per page
     train_loader, test_loader = fashion_mnist_loaders(6000, None, BATCH, seed=0)
     data = {"train": train_loader.data, "test": test_loader}
@@ -127,8 +167,9 @@ def main() -> None:
           f"test accuracy within {100 * gap:.2f}%p of the separate runs)")
     print(f"5.1's five initializations, one seed serial: {page_one:6.2f} s; three seeds with map_runs: "
           f"{page_three:6.2f} s ({page_three / page_one:.2f}×)")
-    print(f"3 seeds / 1 seed: one configuration {forked / one:.2f}, five (as in 5.1) {page_three / page_one:.2f} "
-          f"with map_runs (target ≤ 2); serial {serial / one:.2f}, stacked (torch.func) {stacked / one:.2f}")
+    pages = "".join(f", page {name} {ratio:.2f}" for name, ratio in page_ratios.items())
+    print(f"3 seeds / 1 seed: one configuration {forked / one:.2f}, five (as in 5.1) {page_three / page_one:.2f}"
+          f"{pages} with map_runs (target ≤ 2); serial {serial / one:.2f}, stacked (torch.func) {stacked / one:.2f}")
 
 
 if __name__ == "__main__":
