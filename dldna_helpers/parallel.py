@@ -127,7 +127,8 @@ def _call(fn: Callable[..., T], task: tuple, start: tuple, capture: bool) -> tup
                 (contextlib.redirect_stderr(err) if capture else contextlib.nullcontext()):
             result = fn(*task)
     except Exception as exc:  # noqa: BLE001 - handed to the caller, which raises it
-        exc.__dldna_traceback__ = traceback.format_exc()
+        if capture:   # from a worker the traceback does not travel with the exception: keep its text
+            exc.__dldna_traceback__ = traceback.format_exc()
         return False, exc, out.getvalue(), err.getvalue()
     return True, result, out.getvalue(), err.getvalue()
 

@@ -86,6 +86,13 @@ def test_the_first_failing_task_raises_its_own_error_with_its_traceback():
     assert any("_fails_on" in note for note in getattr(info.value, "__notes__", []))
 
 
+def test_a_serial_failure_keeps_its_own_traceback_without_a_worker_note():
+    with pytest.raises(ValueError, match="bad task 2") as info:
+        map_runs(_fails_on, range(5), jobs=1)
+    assert not getattr(info.value, "__notes__", None)
+    assert "_fails_on" in "".join(__import__("traceback").format_tb(info.value.__traceback__))
+
+
 def _unpicklable(_: int):
     return lambda: None
 
