@@ -28,8 +28,6 @@ import copy
 import json
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -38,7 +36,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from timing import best_time  # noqa: E402
+from timing import best_time, notebook_seconds  # noqa: E402
 
 from dldna_helpers.data import TensorLoader, fashion_mnist_loaders  # noqa: E402
 from dldna_helpers.init import initialize  # noqa: E402
@@ -108,25 +106,10 @@ ONE_SEED = {"init_seeds": [0], "optim_seeds": [0], "cifar_seeds": [0]}
 
 def page_time(page: str, sizes: dict | None) -> float:
     """Wall time of executing ``page`` (book/NAME.ipynb) alone, quick profile, empty cache."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    path = Path(__file__).resolve().parents[1] / "book" / f"{page}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    saved = dict(os.environ)
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1", DLDNA_CACHE_DIR=cache,
-                          OMP_WAIT_POLICY="PASSIVE")
-        if sizes:
-            os.environ["DLDNA_PROFILE_SIZES"] = json.dumps(sizes)
-        try:
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            return time.perf_counter() - start
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    env = {"DLDNA_PROFILE": "quick", "DLDNA_ALLOW_STANDIN": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    if sizes:
+        env["DLDNA_PROFILE_SIZES"] = json.dumps(sizes)
+    return notebook_seconds(Path(__file__).resolve().parents[1] / "book" / f"{page}.ipynb", env)
 
 
 def main() -> None:

@@ -30,8 +30,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
-import time
 import warnings
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -41,7 +39,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_cost import T4, T4_PESSIMISTIC, GpuCostMode, GpuSpec, OpTotals  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, notebook_seconds  # noqa: E402
 
 from dldna_helpers import optim  # noqa: E402
 from dldna_helpers.data import TensorData, TensorLoader, load_fashion_mnist, random_crop_flip  # noqa: E402
@@ -372,22 +370,12 @@ def trained_chapter_model() -> nn.Module:
 # ------------------------------------------------------------------ page timing (quick profile)
 def time_pages(pages: list[str]) -> dict[str, float]:
     """Execute each committed notebook in the quick profile, each with an empty cache; seconds per page."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    times = {}
     # DLDNA_JOBS=1: the page's runs one after another, so its time is comparable with the work
     # units, which are timed on one thread (map_runs would hide part of the work in other cores)
-    os.environ.update(DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1", DLDNA_JOBS="1")
+    env = {"DLDNA_PROFILE": "quick", "DLDNA_ALLOW_STANDIN": "1", "DLDNA_JOBS": "1"}
+    times = {}
     for page in pages:
-        path = ROOT / f"{page}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        with tempfile.TemporaryDirectory() as cache:   # each page on its own, as a reader runs it
-            os.environ["DLDNA_CACHE_DIR"] = cache
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=900, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            times[page] = time.perf_counter() - start
+        times[page] = notebook_seconds(ROOT / f"{page}.ipynb", env, timeout=900)
         print(f"  {page}: {times[page]:.0f} s", flush=True)
     return times
 

@@ -165,7 +165,7 @@ PROFILES: dict[str, Profile] = {
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
         pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
-        sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 3 min on a T4 (1.2 ms/step)
+        sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 4 min on a T4 (estimate)
         # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
         cifar_train=None, cifar_test=None, cifar_epochs=15, cifar_seeds=(0,),
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
     "Estimate", "binomial_se", "mean_se", "has_final_consonant", "josa", "with_josa",
-    "format_number", "sci", "significant", "compare", "direction", "error_estimate", "format_estimate",
+    "format_number", "sci", "significant", "compare", "direction", "error_estimate", "format_estimate", "format_mean_std",
     "ClaimError", "check_claim", "spread",
 ]
 
@@ -221,6 +222,18 @@ def error_estimate(rates: Sequence[float], n_test: int) -> Estimate:
     runs = mean_se(xs)
     test = binomial_se(runs.value, n_test)
     return Estimate(100 * runs.value, 100 * math.hypot(test, runs.se), len(xs))
+
+
+def format_mean_std(values: Sequence[float], digits: int = 2) -> str:
+    """``18.59 ± 0.68``: the mean over seeds ± their sample standard deviation for a table cell
+    (one value is shown alone: a single run has no spread)."""
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ValueError("format_mean_std needs at least one value")
+    mean = f"{sum(xs) / len(xs):.{digits}f}"
+    if len(xs) == 1:
+        return mean
+    return f"{mean} ± {statistics.stdev(xs):.{digits}f}"
 
 
 def format_estimate(est: Estimate, digits: int = 2) -> str:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -67,6 +68,16 @@ class History:
         if missing:
             raise ValueError(f"history record lacks the field(s) {', '.join(missing)}")
         return cls(**{n: blob[n] for n in names})
+
+
+def seed_mean(histories: Iterable[History], field: str) -> np.ndarray:
+    """The per-epoch (or per-step) ``field`` of several runs averaged over the runs; a diverged run
+    stops early, so the mean covers the epochs every run has."""
+    curves = [getattr(h, field) for h in histories]
+    if not curves:
+        raise ValueError("seed_mean needs at least one history")
+    n = min(len(c) for c in curves)
+    return np.mean([c[:n] for c in curves], axis=0)
 
 
 class DataProblemError(ValueError):

@@ -147,3 +147,12 @@ def test_the_pipeline_guard_catches_a_start_far_from_chance():
     exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.11, 0.8])})
     with pytest.raises(ClaimError, match="찍는 수준"):
         exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.35, 0.8])})
+
+
+def test_format_mean_std_is_the_sample_std_and_a_lone_value_alone():
+    from dldna_helpers.report import format_mean_std
+
+    assert format_mean_std([18.0, 19.2, 18.6]) == "18.60 ± 0.60"
+    assert format_mean_std([1.5], 3) == "1.500"
+    with pytest.raises(ValueError):
+        format_mean_std([])

@@ -174,3 +174,10 @@ def test_save_atomic_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_history_round_trips_through_json():
     h = History(train_loss=[1.0], test_loss=[1.0], diverged=True, diverged_step=3)
     assert History.from_json(json.loads(json.dumps(h.to_json()))) == h
+
+
+def test_seed_mean_averages_over_the_epochs_every_run_has():
+    from dldna_helpers.training import History, seed_mean
+
+    runs = [History(test_acc=[0.1, 0.5, 0.7]), History(test_acc=[0.3, 0.7])]   # the second diverged early
+    assert seed_mean(runs, "test_acc").tolist() == pytest.approx([0.2, 0.6])
