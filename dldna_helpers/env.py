@@ -21,6 +21,7 @@ import torch
 PROFILE_ENV = "DLDNA_PROFILE"
 SIZES_ENV = "DLDNA_PROFILE_SIZES"   # JSON object of Profile fields to change, e.g. '{"cifar_epochs": 5}'
 CACHE_ENV = "DLDNA_CACHE_DIR"
+PAGE_SEED_ENV = "DLDNA_PAGE_SEED"    # run a page with another seed (its claims must still hold)
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -41,6 +42,17 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     return torch.Generator().manual_seed(seed)
+
+
+def page_seed(default: int) -> int:
+    """The page's seed: ``default``, or ``$DLDNA_PAGE_SEED`` when set (to check that what the page
+    says does not hang on one seed)."""
+    text = os.environ.get(PAGE_SEED_ENV, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not text.isascii():
+        raise ValueError(f"{PAGE_SEED_ENV} must be a non-negative integer, got {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,28 @@
 *with* their uncertainty, particles that fit any glued value, and claim checks.
 
 A page never writes "A가 B보다 낫다" by hand. It either lets :func:`compare` word the
-comparison from the two estimates and their standard errors (a difference inside the error
-is said to be undecided, not interpreted), or states the claim in prose and guards it with
-:func:`check_claim`, which stops the build when the numbers contradict it.
+comparison from the difference and its 95% interval (the chapter's one rule, :mod:`.stats`; a
+difference whose interval holds 0 is said to be undecided, not interpreted), or states the claim
+in prose and guards it with :func:`check_claim`, which stops the build when the numbers
+contradict it.
 """
 from __future__ import annotations
 
 import math
+import os
 import re
 import statistics
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .stats import LEVEL, Difference, paired_difference
 
 __all__ = [
     "Estimate", "binomial_se", "mean_se", "has_final_consonant", "josa", "with_josa",
-    "format_number", "sci", "significant", "compare", "direction", "error_estimate", "format_estimate", "format_mean_std",
-    "ClaimError", "check_claim", "spread",
+    "format_number", "sci", "significant", "compare", "run_difference", "error_estimate", "format_estimate", "format_mean_std",
+    "ClaimError", "check_claim", "claims_are_strict", "spread",
 ]
 
 # Pairs written "with final consonant / without": the first form follows a syllable with a 받침.
@@ -174,39 +180,48 @@ def _amount(x: float, digits: int) -> str:
     return significant(x, 1)
 
 
-def compare(a_name: str, a: Estimate, b_name: str, b: Estimate, *, quantity: str = "오차율",
-            unit: str = "%p", digits: int = 1, z: float = 2.0, lower: str = "낮았습니다",
-            higher: str = "높았습니다") -> str:
-    """One Korean sentence comparing two estimates, worded from their uncertainty.
+def compare(a_name: str, b_name: str, diff: Difference, *, quantity: str = "오차율", unit: str = "%p",
+            digits: int = 1, lower: str = "낮았습니다", higher: str = "높았습니다") -> str:
+    """One Korean sentence comparing A with B from their difference ``diff`` (A − B, from
+    :func:`stats.paired_difference` or :func:`run_difference`, in the units of ``unit``).
 
-    The difference counts as real when it exceeds ``z`` standard errors of the difference
-    (√(se_a² + se_b²); z = 2 is about a 95% interval), the margin of error the sentence quotes
-    in both cases. Otherwise the sentence says the run cannot tell the two apart, and
-    interprets nothing.
+    The difference counts as real only when its 95% interval excludes 0 (the chapter's rule,
+    :mod:`.stats`); the sentence quotes the interval's half-width, the margin of error (오차 범위),
+    in both cases. Otherwise it says the runs cannot tell the two apart, and interprets nothing.
     """
-    diff = a.value - b.value
-    se = math.hypot(a.se, b.se)
-    sign = direction(a, b, z, names=(a_name, b_name))
-    size = _amount(abs(diff), digits) + unit
-    margin = _amount(z * se, digits) + unit   # the margin of error (오차 범위), said either way
-    if sign:
-        verb = lower if sign < 0 else higher
+    if not isinstance(diff, Difference):
+        raise TypeError(f"compare(a_name, b_name, diff) takes a stats.Difference (A − B), got {type(diff).__name__}; "
+                        "build it with stats.paired_difference or report.run_difference")
+    size = _amount(abs(diff.value), digits) + unit
+    margin = _amount(diff.half_width, digits) + unit   # the margin of error (오차 범위), said either way
+    if diff.sign:
+        verb = lower if diff.sign < 0 else higher
         return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size}(오차 범위 ±{margin}) {verb}"
     return (f"{a_name}{josa(a_name, '과/와')} {b_name}의 {quantity} 차이({size})는 "
             f"오차 범위(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
 
 
-def direction(a: Estimate, b: Estimate, z: float = 2.0, *, names: tuple[str, str] = ("a", "b")) -> int:
-    """−1 when ``a`` is clearly below ``b``, +1 when clearly above, 0 when the difference is
-    within ``z`` standard errors of the difference (the rule :func:`compare` words)."""
-    se = math.hypot(a.se, b.se)
-    if se == 0 and (a.n == 1 or b.n == 1):
-        raise ValueError(f"comparing {names[0]} and {names[1]} needs a standard error (a single run with se = 0 "
-                         "says nothing about its uncertainty); use binomial_se or several seeds")
-    diff = a.value - b.value
-    if abs(diff) <= z * se:
-        return 0
-    return -1 if diff < 0 else 1
+def run_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], measure: str = "error", *,
+                   level: float = LEVEL) -> tuple[Difference, list[int]]:
+    """A − B over runs paired by position (seed ``s`` of both lists), from the per-sample test
+    results each run stores (:class:`training.History`): ``measure="error"`` gives the error rate
+    in percentage points, ``"loss"`` the mean test loss. Seeds where either run diverged (or is
+    ``None``) are left out of both; the second value lists the positions kept."""
+    if len(a_runs) != len(b_runs):
+        raise ValueError(f"runs are paired by seed: got {len(a_runs)} and {len(b_runs)} runs")
+    if measure not in ("error", "loss"):
+        raise ValueError(f"measure must be 'error' or 'loss', got {measure!r}")
+    kept = [i for i, (a, b) in enumerate(zip(a_runs, b_runs))
+            if a is not None and b is not None and not a.diverged and not b.diverged]
+    if measure == "error":
+        rows = [(a_runs[i].test_errors(), b_runs[i].test_errors()) for i in kept]
+    else:
+        rows = [(a_runs[i].test_losses(), b_runs[i].test_losses()) for i in kept]
+    if len(kept) < 2:
+        raise ValueError(f"only {len(kept)} seed(s) finished for both methods (positions {kept}): "
+                         "not enough for a comparison")
+    diff = paired_difference(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), level=level)
+    return (diff.scaled(100) if measure == "error" else diff), kept
 
 
 def error_estimate(rates: Sequence[float], n_test: int) -> Estimate:
@@ -245,15 +260,35 @@ class ClaimError(AssertionError):
     """A sentence of the page is contradicted by the page's own numbers."""
 
 
+STRICT_CLAIMS_ENV = "DLDNA_STRICT_CLAIMS"
+
+
+def claims_are_strict() -> bool:
+    """True where a contradicted claim must fail (the book build, nbval, CI: they set
+    ``$DLDNA_STRICT_CLAIMS=1``); a reader's own run (Colab, Binder, Jupyter) only gets a note."""
+    return os.environ.get(STRICT_CLAIMS_ENV, "").strip().lower() in ("1", "true", "yes", "on", "y")
+
+
 def check_claim(holds: bool, claim: str, evidence: str = "") -> None:
-    """Stop the build when a claim the prose makes does not hold for the computed numbers.
+    """Guard a sentence of the prose with the numbers that must make it true.
 
     ``claim`` quotes the sentence (or its gist), ``evidence`` the numbers that contradict it.
+    Where claims are strict (:func:`claims_are_strict`) a contradicted claim raises
+    :class:`ClaimError` and stops the build; in a reader's run, whose numbers may differ (another
+    GPU, profile or seed), it prints a short Korean note and the notebook goes on.
     """
-    if not holds:
-        detail = f" — {evidence}" if evidence else ""
+    if holds:
+        return
+    detail = f" — {evidence}" if evidence else ""
+    if claims_are_strict():
         raise ClaimError(f"본문의 주장이 이 실행의 결과와 맞지 않습니다 (claim contradicted by the outputs): "
                          f"'{claim}'{detail}")
+    try:
+        particle = josa(claim, "이/가")
+    except ValueError:
+        particle = "(이)가"
+    print(f"참고: 이 실행에서는 본문의 문장 '{claim}'{particle} 맞지 않습니다{detail}. 본문은 웹사이트를 빌드할 때의 "
+          "실행을 설명합니다. 프로파일, 장치, 시드가 다르면 숫자가 달라질 수 있습니다.")
 
 
 def spread(values: Sequence[float]) -> float:

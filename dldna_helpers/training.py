@@ -10,6 +10,7 @@ history and random state (the loader's shuffle generator) as a fresh run leaves.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import math
 import time
@@ -45,11 +46,30 @@ class History:
     diverged_step: int | None = None
     diverged_epoch: int | None = None
     wall_time: float = 0.0
+    # per test sample after the last epoch (None for a diverged run): which were classified
+    # correctly (bits, packed as hex) and each sample's loss (float32, base64) — what a paired
+    # comparison of two methods on the same test set needs (:mod:`.stats`)
+    test_correct: str | None = None
+    test_sample_loss: str | None = None
     from_cache: bool = False
 
     @property
     def epochs(self) -> int:
         return len(self.test_loss) - 1
+
+    def test_errors(self) -> np.ndarray:
+        """1.0 for every test sample the final model got wrong, 0.0 for the rest (float64)."""
+        if self.test_correct is None:
+            raise ValueError("this run has no per-sample test results (it diverged, or was evaluated "
+                             "without them); leave it out of the comparison")
+        correct = np.unpackbits(np.frombuffer(bytes.fromhex(self.test_correct[8:]), dtype=np.uint8))
+        return 1.0 - correct[:int(self.test_correct[:8], 16)].astype(np.float64)
+
+    def test_losses(self) -> np.ndarray:
+        """The final model's loss on every test sample (float64)."""
+        if self.test_sample_loss is None:
+            raise ValueError("this run has no per-sample test losses (it diverged); leave it out of the comparison")
+        return np.frombuffer(base64.b64decode(self.test_sample_loss), dtype="<f4").astype(np.float64)
 
     def status(self) -> str:
         """'완료' or '발산 (n번째 스텝)' — what a table shows instead of nan."""
@@ -105,22 +125,54 @@ def _batches(data: Any) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
 def evaluate(model: nn.Module, data: Any, loss_fn: nn.Module | None = None,
              device: torch.device | None = None) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``data`` (loader or ``(x, y)``), in eval mode."""
+    loss, acc, _ = _evaluate(model, data, loss_fn, device, per_sample=False)
+    return loss, acc
+
+
+@torch.no_grad()
+def evaluate_samples(model: nn.Module, data: Any, loss_fn: nn.Module | None = None,
+                     device: torch.device | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample loss and correctness (0/1) of ``model`` over ``data``, in data order."""
+    _, _, (losses, correct) = _evaluate(model, data, loss_fn, device, per_sample=True)
+    return losses, correct
+
+
+@torch.no_grad()
+def _evaluate(model, data, loss_fn, device, per_sample: bool):
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = device or next(model.parameters()).device
+    sample_loss_fn = None
+    if per_sample:
+        sample_loss_fn = copy.copy(loss_fn)
+        if not hasattr(sample_loss_fn, "reduction"):
+            raise ValueError(f"per-sample losses need a loss with a 'reduction' attribute, got {type(loss_fn).__name__}")
+        sample_loss_fn.reduction = "none"
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
+    losses, hits = [], []
     for i, (xb, yb) in enumerate(_batches(data)):
         check_finite_inputs(xb, f"evaluation batch {i}")
         xb, yb = xb.to(device), yb.to(device)
         out = model(xb)
         total_loss += float(loss_fn(out, yb)) * len(yb)
-        correct += int((out.argmax(1) == yb).sum())
+        hit = out.argmax(1) == yb
+        correct += int(hit.sum())
         count += len(yb)
+        if per_sample:
+            losses.append(sample_loss_fn(out, yb).float().cpu())
+            hits.append(hit.cpu())
     model.train(was_training)
     if count == 0:
         raise ValueError("evaluation data is empty: no batches were produced")
-    return total_loss / count, correct / count
+    samples = (torch.cat(losses).numpy(), torch.cat(hits).numpy().astype(np.uint8)) if per_sample else None
+    return total_loss / count, correct / count, samples
+
+
+def _pack_samples(losses: np.ndarray, correct: np.ndarray) -> tuple[str, str]:
+    """The per-sample results as two JSON-friendly strings (see :class:`History`)."""
+    bits = f"{len(correct):08x}" + np.packbits(correct.astype(np.uint8)).tobytes().hex()
+    return bits, base64.b64encode(losses.astype("<f4").tobytes()).decode("ascii")
 
 
 def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
@@ -133,7 +185,7 @@ def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
 
 # ------------------------------------------------------------------ checkpoint cache
 HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "grad_norm", "step_loss",
-                  "diverged", "diverged_step", "diverged_epoch", "wall_time")
+                  "diverged", "diverged_step", "diverged_epoch", "wall_time", "test_correct", "test_sample_loss")
 
 
 def _read_history(folder: Path, manifest: Mapping[str, Any]) -> History:
@@ -305,7 +357,9 @@ def _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, s
     history = History()
     start = time.perf_counter()
     loss0, acc0 = evaluate(model, train_loader, loss_fn, device)
-    tloss0, tacc0 = evaluate(model, test_loader, loss_fn, device)
+    tloss0, tacc0, samples0 = _evaluate(model, test_loader, loss_fn, device, per_sample=epochs == 0)
+    if samples0 is not None:
+        history.test_correct, history.test_sample_loss = _pack_samples(*samples0)
     history.train_loss.append(loss0)
     history.train_acc.append(acc0)
     history.test_loss.append(tloss0)
@@ -362,7 +416,7 @@ def _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, s
             break
         if scheduler is not None:
             scheduler.step()
-        test_loss, test_acc = evaluate(model, test_loader, loss_fn, device)
+        test_loss, test_acc, samples = _evaluate(model, test_loader, loss_fn, device, per_sample=epoch == epochs)
         if not math.isfinite(test_loss):  # finite training losses, but the test data overflows
             history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
             break
@@ -371,6 +425,8 @@ def _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, s
         history.test_loss.append(test_loss)
         history.test_acc.append(test_acc)
         history.grad_norm.append(norm_sum / max(n_steps, 1))
+        if samples is not None:
+            history.test_correct, history.test_sample_loss = _pack_samples(*samples)
         if writer is not None:
             writer.save(model.state_dict(), f"epoch_{epoch}.pt")
         if on_epoch_end is not None:

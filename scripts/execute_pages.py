@@ -49,6 +49,7 @@ def execute_page(md_path: Path, timeout: int) -> tuple[Path, nbformat.NotebookNo
     from nbclient import NotebookClient
 
     os.environ.setdefault("DLDNA_PROFILE", "quick")
+    os.environ.setdefault("DLDNA_STRICT_CLAIMS", "1")  # the build fails on a contradicted claim
     start = time.perf_counter()
     nb = read_as_myst_nb(md_path)
     metadata = [dict(cell.metadata) for cell in nb.cells]

@@ -7,6 +7,8 @@ set -euo pipefail
 # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning made
 # torch 5-10x slower (measured in bench/bench_landscape.py). Must be set before torch loads.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# A contradicted claim fails the build and nbval (a reader's own run only prints a note).
+export DLDNA_STRICT_CLAIMS="${DLDNA_STRICT_CLAIMS:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 cd "$ROOT"

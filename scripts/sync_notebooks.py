@@ -121,6 +121,7 @@ def sync(md_path: Path, execute: bool, timeout: int, reuse: bool = False) -> Non
     elif execute:
         env_backup = dict(os.environ)
         os.environ.setdefault("DLDNA_PROFILE", "quick")
+        os.environ.setdefault("DLDNA_STRICT_CLAIMS", "1")  # committed outputs hold every claim
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see scripts/build_book.sh
         start = time.perf_counter()
         try:

@@ -33,3 +33,5 @@ def one_torch_thread():
 
 
 os.environ.setdefault("DLDNA_PROFILE", "quick")
+# what the build and CI do: a contradicted claim raises (tests of a reader's run unset it)
+os.environ.setdefault("DLDNA_STRICT_CLAIMS", "1")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, direction,
+from dldna_helpers.stats import Difference, paired_difference
+from dldna_helpers.report import (ClaimError, Estimate, binomial_se, check_claim, compare, run_difference,
                                   error_estimate, format_estimate, format_number,
                                   josa, mean_se, sci, with_josa)
 
@@ -44,29 +45,55 @@ def test_numbers_never_in_python_e_notation():
 
 
 def test_clearly_lower_and_clearly_higher():
-    a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
-    assert compare("Adam", a, "SGD", b) == "Adam의 오차율이 SGD보다 2.0%p(오차 범위 ±1.0%p) 낮았습니다"
-    assert compare("SGD", b, "Adam", a) == "SGD의 오차율이 Adam보다 2.0%p(오차 범위 ±1.0%p) 높았습니다"
-    assert (compare("Lion", b, "Adam", a, quantity="손실", unit="")
+    lower = Difference(-2.0, 1.0, 2.0, 3, 10000)
+    assert compare("Adam", "SGD", lower) == "Adam의 오차율이 SGD보다 2.0%p(오차 범위 ±1.0%p) 낮았습니다"
+    higher = Difference(2.0, 1.0, 2.0, 3, 10000)
+    assert compare("SGD", "Adam", higher) == "SGD의 오차율이 Adam보다 2.0%p(오차 범위 ±1.0%p) 높았습니다"
+    assert (compare("Lion", "Adam", higher, quantity="손실", unit="")
             == "Lion의 손실이 Adam보다 2.0(오차 범위 ±1.0) 높았습니다")
 
 
 def test_within_the_error_is_not_interpreted():
-    text = compare("Xavier", Estimate(12.0, 0.9), "Kaiming", Estimate(12.4, 0.9))
+    text = compare("Xavier", "Kaiming", Difference(-0.4, 2.5, 2.0, 3, 10000))
     assert text == ("Xavier와 Kaiming의 오차율 차이(0.4%p)는 오차 범위(±2.5%p) 안이라 "
                     "이 실행으로는 가릴 수 없습니다")
     assert "낮았" not in text and "높았" not in text
 
 
-def test_boundary_uses_z_standard_errors_of_the_difference():
-    se = 0.5  # se of the difference: 0.5·√2 ≈ 0.707; 2·se ≈ 1.414
-    assert "가릴 수 없습니다" in compare("A", Estimate(0, se), "B", Estimate(1.4, se))
-    assert "낮았습니다" in compare("A", Estimate(0, se), "B", Estimate(1.5, se))
+def test_the_boundary_is_the_interval_excluding_zero():
+    assert "가릴 수 없습니다" in compare("A", "B", Difference(-1.4, 1.4, 2.0, 3, None))
+    assert "낮았습니다" in compare("A", "B", Difference(-1.5, 1.4, 2.0, 3, None))
 
 
-def test_single_runs_without_an_error_are_refused():
-    with pytest.raises(ValueError, match="standard error"):
-        compare("A", Estimate(1.0, 0.0), "B", Estimate(2.0, 0.0))
+def test_compare_takes_a_difference_only():
+    with pytest.raises(TypeError, match="stats.Difference"):
+        compare("A", Estimate(1.0, 0.1), "B")
+
+
+def test_run_difference_pairs_runs_by_seed_and_drops_diverged_seeds():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+
+    def run(rate, diverged=False):
+        errors = (rng.random(2000) < rate).astype(float)
+        return SimpleNamespace(diverged=diverged, test_errors=lambda: errors, test_losses=lambda: errors * 2)
+
+    a = [run(0.10), run(0.11), run(0.9, diverged=True), run(0.10)]
+    b = [run(0.20), run(0.19), run(0.21), run(0.20)]
+    diff, kept = run_difference(a, b)
+    assert kept == [0, 1, 3]
+    ref = paired_difference(np.stack([a[i].test_errors() for i in kept]), np.stack([b[i].test_errors() for i in kept]))
+    assert diff.value == pytest.approx(100 * ref.value) and diff.half_width == pytest.approx(100 * ref.half_width)
+    assert diff.sign == -1
+    loss, _ = run_difference(a, b, "loss")
+    assert loss.value == pytest.approx(2 * ref.value)
+    with pytest.raises(ValueError, match="paired by seed"):
+        run_difference(a, b[:2])
+    with pytest.raises(ValueError, match="not enough"):
+        run_difference([a[2], a[0]], [b[2], b[0]])
 
 
 def test_standard_errors():
@@ -85,12 +112,14 @@ def test_check_claim_names_the_claim_and_the_evidence():
         check_claim(26 < 20, "모멘텀이 가장 빠르다", "26 > 20 스텝")
 
 
-def test_direction_is_the_rule_compare_words():
-    a, b = Estimate(10.0, 0.3), Estimate(12.0, 0.4)
-    assert direction(a, b) == -1 and direction(b, a) == 1
-    assert direction(Estimate(12.0, 0.9), Estimate(12.4, 0.9)) == 0
-    with pytest.raises(ValueError, match="standard error"):
-        direction(Estimate(1.0, 0.0), Estimate(2.0, 0.0))
+def test_a_readers_run_gets_a_note_instead_of_an_error(monkeypatch, capsys):
+    monkeypatch.delenv("DLDNA_STRICT_CLAIMS", raising=False)
+    check_claim(26 < 20, "모멘텀이 가장 빠릅니다", "26 > 20 스텝")
+    out = capsys.readouterr().out
+    assert "이 실행에서는 본문의 문장 '모멘텀이 가장 빠릅니다'가 맞지 않습니다 — 26 > 20 스텝" in out
+    monkeypatch.setenv("DLDNA_STRICT_CLAIMS", "1")
+    with pytest.raises(ClaimError):
+        check_claim(False, "x")
 
 
 def test_error_estimate_combines_test_sampling_and_seed_spread():

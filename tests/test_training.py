@@ -181,3 +181,31 @@ def test_seed_mean_averages_over_the_epochs_every_run_has():
 
     runs = [History(test_acc=[0.1, 0.5, 0.7]), History(test_acc=[0.3, 0.7])]   # the second diverged early
     assert seed_mean(runs, "test_acc").tolist() == pytest.approx([0.2, 0.6])
+
+
+def test_a_run_keeps_its_per_sample_test_results_for_paired_comparisons():
+    """The final model's correctness and loss on every test sample, in data order: their means are
+    the history's final accuracy and loss, they survive the JSON round trip, and a diverged run has
+    none (it is left out of comparisons)."""
+    import torch
+    from torch import nn
+
+    from dldna_helpers.training import History, evaluate_samples, train
+
+    torch.manual_seed(0)
+    x = torch.randn(300, 5)
+    y = (x[:, 0] > 0).long()
+    model = nn.Linear(5, 2)
+    test = [(x[200:250], y[200:250]), (x[250:], y[250:])]
+    h = train(model, torch.optim.SGD(model.parameters(), 0.1), [(x[:100], y[:100]), (x[100:200], y[100:200])],
+              test, 3)
+    errors, losses = h.test_errors(), h.test_losses()
+    assert errors.shape == losses.shape == (100,)
+    assert errors.mean() == pytest.approx(1 - h.test_acc[-1])
+    assert losses.mean() == pytest.approx(h.test_loss[-1], rel=1e-6)
+    again_losses, again_correct = evaluate_samples(model, test)
+    assert (1 - again_correct == errors).all()
+    back = History.from_json(h.to_json())
+    assert (back.test_errors() == errors).all() and (back.test_losses() == losses).all()
+    with pytest.raises(ValueError, match="leave it out"):
+        History(diverged=True).test_errors()
