@@ -8,6 +8,7 @@ JSON is strict (no bare ``NaN``): non-finite floats are stored as ``{"$float": "
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -125,6 +126,30 @@ def dumps_json(obj: Any) -> str:
 def loads_json(text: str) -> Any:
     """The inverse of :func:`dumps_json`."""
     return json.loads(text, object_hook=_decode_nonfinite)
+
+
+def canonical_json(obj: Any) -> bytes:
+    """One byte string per JSON value (keys sorted, no spaces, non-finite floats encoded): what a
+    manifest's own hash is computed over."""
+    return json.dumps(_encode_nonfinite(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode()
+
+
+def is_write_failure(err: BaseException) -> bool:
+    """Whether ``err`` says a file could not be written (full disk, read-only or forbidden folder,
+    a quota): ``OSError``, or the ``RuntimeError`` torch raises when its zip writer fails."""
+    if isinstance(err, OSError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and ("PytorchStreamWriter" in text or "inline_container" in text
+                                              or "file write failed" in text)
+
+
+def write_problem(err: BaseException) -> str:
+    """A short description of a failed write for a message (``[Errno 28] No space left on device``)."""
+    if isinstance(err, OSError) and err.errno is not None:
+        return f"{os.strerror(err.errno)} (errno {errno.errorcode.get(err.errno, err.errno)})"
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
 
 
 def save_atomic(obj: Any, path: Path) -> None:
