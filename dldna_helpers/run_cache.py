@@ -427,7 +427,7 @@ def _entry_exists(folder: Path) -> bool:
 
 def _cannot_store(err: BaseException, where: Path | None) -> str:
     place = f"in {where.parent}" if where is not None else "in the cache folder"
-    return (f"the result could not be stored {place} ({write_problem(err)}); it is returned without caching "
+    return (f"the result could not be stored {place} ({write_problem(err, where)}); it is returned without caching "
             f"and will be computed again next time. Free some space, or point {CACHE_ENV} at a writable "
             "folder with room")
 
