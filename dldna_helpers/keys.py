@@ -145,8 +145,25 @@ def _package_file(module: str) -> Path | None:
     return None
 
 
+_IMPORTS_MEMO: dict[str, tuple[str, set[str]]] = {}
+
+
 def _package_imports(module: str, path: Path) -> set[str]:
-    """Package modules that ``module`` (at ``path``) imports, found in its source."""
+    """Package modules that ``module`` (at ``path``) imports, found in its source (parsed again
+    only when the file changed)."""
+    try:
+        stamp = file_digest(path)
+    except OSError:
+        return set()
+    memo = _IMPORTS_MEMO.get(module)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    found = _parse_imports(module, path)
+    _IMPORTS_MEMO[module] = (stamp, found)
+    return found
+
+
+def _parse_imports(module: str, path: Path) -> set[str]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError):
