@@ -126,7 +126,7 @@ def test_an_optimizer_edited_and_reloaded_in_the_same_kernel_is_trained_again(tm
     """)
     (tmp_path / "my_optim.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
-    import my_optim
+    my_optim = importlib.import_module("my_optim")
 
     def run():
         model = Scaled()
