@@ -423,3 +423,16 @@ def test_two_processes_running_the_same_configuration_leave_one_consistent_run(t
     history, record = tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.1), _loader(),
                                     TensorLoader(_data(), 64), 8, cache_config={"run": "two processes"})
     assert history.from_cache and history.epochs == record.epochs == 8
+
+
+def test_tracked_runs_cache_without_a_configuration(tmp_cache):
+    """tracked_train(..., cache=True): the key is derived, the dynamics record comes back with the run."""
+    def run():
+        model = _model()
+        return tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.1), _loader(),
+                             TensorLoader(_data(), 64), 3, cache=True)
+
+    fresh, record = run()
+    cached, cached_record = run()
+    assert not fresh.from_cache and cached.from_cache and cached.run_key == fresh.run_key
+    assert cached_record.loss == record.loss and cached_record.layer_grad_norms == record.layer_grad_norms
