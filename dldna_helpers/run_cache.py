@@ -47,8 +47,8 @@ import torch
 
 from . import keys
 from .env import CACHE_ENV, CacheDirError, cache_dir
-from .storage import (canonical_json, commit_folder, is_write_failure, loads_json, save_atomic, staging_folder,
-                      write_problem)
+from .storage import (canonical_json, commit_folder, is_write_failure, loads_json, present, save_atomic,
+                      staging_folder, write_problem)
 
 CACHE_FORMAT = 3   # the layout below; part of every key, so older layouts are never read
 MANIFEST = "manifest.json"
@@ -414,17 +414,6 @@ def _warn(message: str, stacklevel: int = 4) -> None:
     warnings.warn(message, CacheWarning, stacklevel=stacklevel)
 
 
-def _entry_exists(folder: Path) -> bool:
-    """Whether anything is at ``folder`` (a broken or looping symbolic link counts)."""
-    try:
-        os.lstat(folder)
-        return True
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-
-
 def _cannot_store(err: BaseException, where: Path | None) -> str:
     place = f"in {where.parent}" if where is not None else "in the cache folder"
     return (f"the result could not be stored {place} ({write_problem(err, where)}); it is returned without caching "
@@ -464,7 +453,7 @@ class _Session:
         folder = self.folder
         for _ in range(2):   # the entry itself, then the variant for this random start
             self.current = folder
-            if not _entry_exists(folder):
+            if not present(folder):
                 return None
             manifest = read_manifest(folder, required)
             _check_request(folder, manifest, self.key, self.request)
@@ -477,6 +466,21 @@ class _Session:
                 self.existing_start = recorded["digest"]
             folder = self.folder.with_name(f"{self.key}.{state_digest(self.start, uses)}")
         return None
+
+    def _lookup(self, required: Iterable[str], hit: Callable[[Path, dict[str, Any]], None]) -> None:
+        """Find the entry of this call and hand it to ``hit`` (which loads it), or prepare to record:
+        a damaged or mismatched entry is reported and will be replaced."""
+        self._open()
+        if self.folder is None:
+            return
+        try:
+            found = self._candidates(required)
+            if found is not None:
+                hit(*found)
+                return
+        except CacheCorruptError as err:
+            self._damaged(err)
+        self._stage()
 
     def _damaged(self, err: CacheCorruptError) -> None:
         _warn(f"{err}; computing it again and replacing {self.current}", stacklevel=5)
@@ -662,19 +666,11 @@ def open_run(*, model: Any, optimizer: Any, scheduler: Any, train_loader: Any, t
     session = RunSession(kind="runs", key=keys.digest(request), request=request, config=config,
                          loader=train_loader, start=random_state(train_loader), model=model, optimizer=optimizer,
                          scheduler=scheduler, config_raw=cache_config)
-    session._open()
-    if session.folder is None:
-        return session
-    try:
-        found = session._candidates(RUN_FIELDS)
-        if found is not None:
-            folder, manifest = found
-            session.history = session._load(folder, manifest, history_type)
-            _remember_config(cache_config, folder)
-            return session
-    except CacheCorruptError as err:
-        session._damaged(err)
-    session._stage()
+    def hit(folder: Path, manifest: dict[str, Any]) -> None:
+        session.history = session._load(folder, manifest, history_type)
+        _remember_config(cache_config, folder)
+
+    session._lookup(RUN_FIELDS, hit)
     return session
 
 
@@ -769,15 +765,8 @@ def open_result(request: Any, config: Any) -> ResultSession:
     hit (random state restored), else a session ready for :meth:`ResultSession.record`."""
     session = ResultSession(kind="results", key=keys.digest(request), request=request, config=config, loader=None,
                             start=random_state())
-    session._open()
-    if session.folder is None:
-        return session
-    try:
-        found = session._candidates(RESULT_FIELDS)
-        if found is not None:
-            session.value, session.found = session._load(*found), True
-            return session
-    except CacheCorruptError as err:
-        session._damaged(err)
-    session._stage()
+    def hit(folder: Path, manifest: dict[str, Any]) -> None:
+        session.value, session.found = session._load(folder, manifest), True
+
+    session._lookup(RESULT_FIELDS, hit)
     return session

@@ -88,7 +88,7 @@ def commit_folder(staged: Path, final: Path, *, replace: bool = False) -> bool:
     An existing ``final`` is kept (``False``, ``staged`` is discarded) unless ``replace`` is set,
     in which case it is moved aside first; either way no reader ever sees a half-filled folder.
     """
-    if _present(final) and replace:
+    if present(final) and replace:
         if final.is_symlink() or not final.is_dir():   # a file or a (looping) link put there by hand
             final.unlink()
         else:
@@ -99,19 +99,21 @@ def commit_folder(staged: Path, final: Path, *, replace: bool = False) -> bool:
         os.rename(staged, final)  # fails if another writer committed a non-empty folder first
         return True
     except OSError:
-        if not _present(final):
+        if not present(final):
             raise
         shutil.rmtree(staged, ignore_errors=True)
         return False
 
 
-def _present(path: Path) -> bool:
+def present(path: Path) -> bool:
     """Whether anything, even a broken or looping symbolic link, is at ``path``."""
     try:
         os.lstat(path)
         return True
     except FileNotFoundError:
         return False
+    except OSError:   # cannot be looked at (permission): something is there
+        return True
 
 
 def _encode_nonfinite(obj: Any) -> Any:

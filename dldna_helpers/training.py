@@ -207,7 +207,7 @@ def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
 def _cached_run(source: Any) -> tuple[Path, dict[str, Any]]:
     """The folder and verified manifest of a cached run given by its history, key or ``cache_config``."""
     folder = run_cache.entry_folder(source)
-    if not run_cache._entry_exists(folder):
+    if not run_cache.present(folder):
         raise FileNotFoundError(f"no cached run in {folder}; run train(..., cache=True) first")
     try:
         manifest = run_cache.read_manifest(folder)

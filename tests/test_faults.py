@@ -34,16 +34,10 @@ from dldna_helpers.result_cache import cached
 from dldna_helpers.run_cache import CacheCorruptError, CacheWarning
 from dldna_helpers.training import load_checkpoints, load_record, train
 
+from test_data import _write_idx, fake_debian  # noqa: F401  (a fixture: a tiny FashionMNIST in Debian's layout)
+from test_parallel import one_thread  # noqa: F401  (autouse: one torch thread, DLDNA_JOBS unset)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _data(n=160, seed=0, dtype=torch.float32):
@@ -251,24 +245,6 @@ def test_other_starting_weights_than_the_stored_epoch_0_are_refused(tmp_cache):
 
 
 # ------------------------------------------------------------------ 3. the decoded data cache is verified
-def _write_idx(path, array):
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as fh:
-        fh.write(header + array.astype(np.uint8).tobytes())
-
-
-@pytest.fixture
-def fake_debian(tmp_path, monkeypatch, tmp_cache):
-    folder = tmp_path / "fashion"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 30), ("t10k", 10)):
-        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
-        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", folder)
-    return folder
-
-
 def _flip_pixel(cached, tmp_cache):
     blob = torch.load(cached)
     blob["images"][3, 10, 10] ^= 1
