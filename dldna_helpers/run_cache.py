@@ -604,7 +604,7 @@ class RunSession(_Session):
             self.optimizer.load_state_dict(optimizer_state)
             if scheduler_state is not None:
                 self.scheduler.load_state_dict(scheduler_state)
-        except (RuntimeError, ValueError, KeyError, TypeError) as err:
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
             # a failed load may have copied some tensors already: the recomputed run must start clean
             self.model.load_state_dict(model_before)
             self.optimizer.load_state_dict(optimizer_before)
