@@ -71,6 +71,13 @@ def code_fingerprint() -> str:
     return keys.digest({m: keys.module_fingerprint(m) for m in RUN_CODE})
 
 
+def package_fingerprint() -> str:
+    """A hash of every source file of the package (names and contents), read now: what a page's
+    timing depends on (plots and prose included), unlike a cached result (:func:`code_fingerprint`)."""
+    return keys.digest({p.relative_to(keys.PACKAGE_DIR).as_posix(): keys.file_digest(p)
+                        for p in sorted(keys.PACKAGE_DIR.rglob("*.py"))})
+
+
 def compute_fingerprint() -> dict[str, Any]:
     """What besides the inputs decides a result's numbers: the code (:func:`code_fingerprint`),
     torch and NumPy versions, GPU and CPU thread count (:func:`keys.environment`)."""

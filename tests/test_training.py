@@ -242,3 +242,15 @@ def test_a_run_keeps_its_per_sample_test_results_for_paired_comparisons():
     assert (back.test_errors() == errors).all() and (back.test_losses() == losses).all()
     with pytest.raises(ValueError, match="leave it out"):
         History(diverged=True).test_errors()
+
+
+def test_the_package_fingerprint_sees_every_source_file(tmp_path, monkeypatch):
+    """What page timings are stamped with: any edit of the package, messages included."""
+    from dldna_helpers import keys
+
+    copy = tmp_path / "dldna_helpers"
+    shutil.copytree(Path(training.__file__).resolve().parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(keys, "PACKAGE_DIR", copy)
+    before = run_cache.package_fingerprint()
+    (copy / "checkers.py").write_text((copy / "checkers.py").read_text() + "\n# a reworded message\n")
+    assert run_cache.package_fingerprint() != before
