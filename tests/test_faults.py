@@ -506,6 +506,13 @@ def test_a_full_disk_warns_and_returns_the_trained_run(tmp_cache, monkeypatch, e
     assert not list((tmp_cache / "runs").iterdir())   # nothing half-written left
 
 
+def test_a_full_disk_keeps_the_data_loading(fake_debian, tmp_cache, monkeypatch):
+    _full_disk(monkeypatch, 1, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.warns(RuntimeWarning, match="could not be cached.*No space left on device"):
+        loaded = data.load_fashion_mnist(train=True)
+    assert len(loaded) == 30 and not (tmp_cache / "data" / "fashion_mnist_train.pt").exists()
+
+
 def test_a_full_disk_keeps_cached_results_computing(tmp_cache, monkeypatch):
     _full_disk(monkeypatch, 1, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.warns(CacheWarning, match="No space left on device"):
