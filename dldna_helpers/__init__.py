@@ -1,8 +1,9 @@
 """Helper package of chapter 5 "최적화와 시각화".
 
 One module per idea, in the order the chapter uses them: ``env``, ``data``, ``models``,
-``training``, ``init``, ``optim``, ``landscape``, ``surfaces``, ``dynamics``,
-``plotting``, ``widgets``. Import the module you need, e.g.
-``from dldna_helpers.optim import Adam``.
+``training`` (with ``parallel``, and the caches ``run_cache``, ``result_cache``, ``keys``,
+``storage``), ``init``, ``symmetry``, ``random_matrix``, ``optim``, ``landscape``, ``surfaces``,
+``momentum_theory``, ``dynamics``, ``stats``, ``report``, ``glue``, ``figures``, ``widgets``,
+``checkers``. Import the module you need, e.g. ``from dldna_helpers.optim import Adam``.
 """
 __version__ = "0.1.0"

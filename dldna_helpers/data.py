@@ -1,25 +1,29 @@
 """Datasets of the chapter, decoded once into tensors kept in memory.
 
-FashionMNIST comes from (1) the local cache, (2) Debian's ``dataset-fashion-mnist``
-package, (3) torchvision's download. CIFAR-100 comes from torchvision's download; an
-offline stand-in of the same shape is used only when ``DLDNA_ALLOW_STANDIN=1`` permits it,
-and the returned data says so (``is_standin``), so a page can say it visibly.
+FashionMNIST comes from (1) the decoded cache (``$DLDNA_CACHE_DIR/data``, each file checked on
+read against its stored SHA-256, count and dtype), (2) IDX files a reader put in
+``$DLDNA_CACHE_DIR/data/fashion-mnist`` (the offline way: :func:`offline_folder`), (3) Debian's
+``dataset-fashion-mnist`` package, (4) torchvision (files already in its folder, or its download).
+The data's ``source`` says which. CIFAR-100 comes from torchvision's download; an offline
+stand-in of the same shape is used only when ``DLDNA_ALLOW_STANDIN=1`` permits it, and the
+returned data says so (``is_standin``), so a page can say it visibly.
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
-from .env import cache_dir
-from .storage import save_atomic
+from .env import CacheDirError, cache_dir
+from .storage import is_write_failure, loads_json, save_atomic, write_problem
 
 STANDIN_ENV = "DLDNA_ALLOW_STANDIN"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -86,6 +90,9 @@ def _read_idx(path: Path, kind: str | None = None) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             data = fh.read()
+    except PermissionError as err:
+        raise DataFileError(f"{path} cannot be read: permission denied (the file is not damaged; give yourself "
+                            "read access, e.g. `chmod a+r` on it)") from err
     except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
         raise DataFileError(f"{path} cannot be read or decompressed ({type(err).__name__}: {err}); "
                             "the file is damaged: replace it (reinstall or download it again)") from err
@@ -143,32 +150,78 @@ def _fashion_from_folder(folder: Path, train: bool) -> tuple[np.ndarray, np.ndar
     return images, labels
 
 
-def _fashion_from_torchvision(root: Path, train: bool, missing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz")
+
+
+def offline_folder() -> Path:
+    """Where a reader without internet puts FashionMNIST's four IDX files (gzipped or not)."""
+    return cache_dir("data", "fashion-mnist")
+
+
+def _fashion_from_torchvision(root: Path, train: bool, missing: str | None = None
+                              ) -> tuple[tuple[np.ndarray, np.ndarray], str]:
+    """The split through torchvision, and whether it was downloaded now or found in ``root``."""
     from torchvision.datasets import FashionMNIST
 
+    raw = root / "FashionMNIST" / "raw"
+    prefix = "train" if train else "t10k"
+    present = all((raw / f"{prefix}-{kind}").exists() for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
     try:
         ds = FashionMNIST(str(root), train=train, download=True)
     except Exception as exc:  # network errors come in many types
         if missing:
-            how = (f"the Debian data set is installed but lacks {missing}: "
-                   "`sudo apt-get install --reinstall dataset-fashion-mnist` restores it")
+            how = missing
         else:
             how = "Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`"
         raise DataUnavailableError(
             "FashionMNIST을 찾을 수 없고 내려받지도 못했습니다 (FashionMNIST is not on this machine "
-            f"and the download failed: {exc}). {how}; elsewhere connect to the internet once, or put the "
-            f"four IDX files in {root}."
+            f"and the download failed: {exc}). {how}; elsewhere connect to the internet once, or copy the "
+            f"four files {', '.join(FASHION_FILES)} (gzipped or not) from another machine into {offline_folder()}."
         ) from exc
     images, labels = ds.data.numpy(), ds.targets.numpy()
     check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO), f"FashionMNIST in {root}")
-    return images, labels
+    source = f"FashionMNIST (torchvision 폴더의 파일: {raw})" if present else "FashionMNIST (torchvision 다운로드)"
+    return (images, labels), source
 
 
-def _read_cached_fashion(cached: Path) -> tuple[torch.Tensor, torch.Tensor, str] | None:
-    """The decoded split cached at ``cached``, or ``None`` (with a warning naming it) if it is damaged."""
+DATA_FORMAT = 2   # the decoded cache's layout: a .pt of uint8 images and int64 labels, and its .json record
+
+
+def _array_record(t: torch.Tensor) -> dict[str, Any]:
+    flat = t.contiguous().reshape(-1)
+    raw = flat.view(torch.uint8).numpy() if flat.numel() else np.zeros(0, np.uint8)
+    return {"count": int(t.shape[0]), "dtype": str(t.dtype), "shape": list(t.shape),
+            "sha256": hashlib.sha256(memoryview(raw)).hexdigest()}
+
+
+def data_record(images: torch.Tensor, labels: torch.Tensor, source: str, split: str) -> dict[str, Any]:
+    """What the decoded cache stores beside a split and checks on every read."""
+    return {"format": DATA_FORMAT, "split": split, "source": source,
+            "images": _array_record(images), "labels": _array_record(labels)}
+
+
+def _read_cached_fashion(cached: Path, split: str) -> tuple[torch.Tensor, torch.Tensor, str] | None:
+    """The decoded split cached at ``cached``, checked against its record (split, count, dtype and
+    SHA-256 of images and labels); ``None`` (with a warning naming it) if anything is off."""
+    record_path = cached.with_suffix(".json")
+    if not record_path.exists():   # written by an older version (no record): decode again, quietly
+        return None
     try:
+        record = loads_json(record_path.read_text(encoding="utf-8"))
         blob = torch.load(cached, weights_only=True)
         images, labels, source = blob["images"], blob["labels"], blob["source"]
+        if images.dtype != torch.uint8 or labels.dtype != torch.int64:
+            raise DataFileError(f"holds {images.dtype} images and {labels.dtype} labels, expected uint8 and int64")
+        if not isinstance(record, dict) or record.get("split") != split or record.get("format") != DATA_FORMAT:
+            found = record.get("split") if isinstance(record, dict) else None
+            raise DataFileError(f"its record {record_path} is for split {found!r}, format "
+                                f"{record.get('format') if isinstance(record, dict) else None!r}")
+        actual = data_record(images, labels, source, split)
+        if actual != record:
+            wrong = [k for k in ("source", "images", "labels") if actual.get(k) != record.get(k)]
+            raise DataFileError(f"its {' and '.join(wrong)} differ from the record {record_path} "
+                                f"(count {actual['images']['count']} vs {record.get('images', {}).get('count')})")
         check_split(images, labels, FASHION_IMAGE_SHAPE, len(FASHION_MNIST_CLASSES_KO), str(cached))
     except Exception as err:
         warnings.warn(f"the cached data file {cached} is damaged ({type(err).__name__}: {err}); "
@@ -177,23 +230,57 @@ def _read_cached_fashion(cached: Path) -> tuple[torch.Tensor, torch.Tensor, str]
     return images, labels, source
 
 
-def load_fashion_mnist(train: bool = True, subset: int | None = None, seed: int = 0) -> TensorData:
-    """FashionMNIST as normalized float tensors (N, 1, 28, 28) with Korean class names."""
-    _check_subset(subset)
-    split = "train" if train else "test"
-    cached = cache_dir("data") / f"fashion_mnist_{split}.pt"
-    loaded = _read_cached_fashion(cached) if cached.exists() else None
-    if loaded is not None:
-        images, labels, source = loaded
+def _decode_fashion(train: bool) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The split from the first source that has it (module doc), as uint8 images, int64 labels, source."""
+    try:
+        folder = offline_folder()
+        found = _fashion_from_folder(folder, train)
+    except CacheDirError:
+        folder, found = None, None
+    if isinstance(found, tuple):
+        source = f"FashionMNIST (IDX 파일: {folder})"
     else:
+        missing = None if found is None else f"{folder} holds only some of the four files ({found} is missing)"
         found = _fashion_from_folder(DEBIAN_FASHION_MNIST, train)
         if isinstance(found, tuple):
             source = "FashionMNIST (Debian dataset-fashion-mnist)"
         else:
-            found = _fashion_from_torchvision(cache_dir("data", "torchvision"), train, found)
-            source = "FashionMNIST (torchvision 다운로드)"
-        images, labels = (torch.from_numpy(np.array(a)) for a in found)
-        save_atomic({"images": images, "labels": labels.long(), "source": source}, cached)
+            if found is not None:
+                missing = (f"the Debian data set is installed but lacks {found}: "
+                           "`sudo apt-get install --reinstall dataset-fashion-mnist` restores it")
+            found, source = _fashion_from_torchvision(cache_dir("data", "torchvision"), train, missing)
+    images, labels = (torch.from_numpy(np.array(a)) for a in found)
+    return images, labels.long(), source
+
+
+def _store_decoded(cached: Path, images: torch.Tensor, labels: torch.Tensor, source: str, split: str) -> None:
+    """Cache the decoded split with its record (a folder that cannot be written: a warning, no cache)."""
+    try:
+        save_atomic({"images": images, "labels": labels, "source": source}, cached)
+        save_atomic(data_record(images, labels, source, split), cached.with_suffix(".json"))
+    except (OSError, RuntimeError) as err:
+        if not is_write_failure(err):
+            raise
+        warnings.warn(f"the decoded data could not be cached in {cached.parent} ({write_problem(err)}); it will be "
+                      "decoded again next time", RuntimeWarning, stacklevel=3)
+
+
+def load_fashion_mnist(train: bool = True, subset: int | None = None, seed: int = 0) -> TensorData:
+    """FashionMNIST as normalized float tensors (N, 1, 28, 28) with Korean class names."""
+    _check_subset(subset)
+    split = "train" if train else "test"
+    try:
+        cached: Path | None = cache_dir("data") / f"fashion_mnist_{split}.pt"
+    except CacheDirError as err:
+        warnings.warn(f"{err} Decoding the data without caching it.", RuntimeWarning, stacklevel=2)
+        cached = None
+    loaded = _read_cached_fashion(cached, split) if cached is not None and cached.exists() else None
+    if loaded is not None:
+        images, labels, source = loaded
+    else:
+        images, labels, source = _decode_fashion(train)
+        if cached is not None:
+            _store_decoded(cached, images, labels, source, split)
     idx = _subset_indices(len(labels), subset, seed)  # subset first: only the kept images become floats
     if idx is not None:
         images, labels = images[idx], labels[idx]

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from .landscape import hessian_top_eigen
-from .run_cache import CacheCorruptError, fix_command, require_fields
-from .training import History, global_grad_norm, load_record, run_dir, train
+from .run_cache import CacheCorruptError, entry_folder, fix_command, require_fields
+from .training import History, global_grad_norm, load_record, train
 
 DYNAMICS_FORMAT = 1  # part of the cache key of tracked runs
 
@@ -177,14 +177,15 @@ def tracked_train(
 ) -> tuple[History, DynamicsRecord]:
     """:func:`training.train` with a :class:`DynamicsTracker`; returns the history and the dynamics.
 
-    With ``cache_config`` the record is stored as ``dynamics.json`` with the run's other files
+    With ``cache=True`` (or ``cache_config``) the record is stored as ``dynamics.json`` with the run's other files
     (published together when the run ends, never rewritten), and a cached run returns it
     without training.
     """
     for hook in ("after_backward", "on_epoch_end", "extra_records"):
         if hook in train_kwargs:
             raise ValueError(f"tracked_train sets {hook} itself; pass other keyword arguments only")
-    config = None if cache_config is None else {**cache_config, "dynamics_format": DYNAMICS_FORMAT}
+    caching = cache_config is not None or bool(train_kwargs.get("cache"))
+    config = {**(cache_config or {}), "dynamics_format": DYNAMICS_FORMAT} if caching else None
     tracker = DynamicsTracker(model, layers)
 
     def finished(history: History) -> DynamicsRecord:
@@ -197,11 +198,11 @@ def tracked_train(
                     cache_config=config, extra_records=lambda h: {"dynamics": finished(h).to_json()},
                     **train_kwargs)
     if history.from_cache:
-        path = run_dir(config) / "dynamics.json"
+        folder = entry_folder(history)
         try:
-            blob = require_fields(load_record(config, "dynamics"), DYNAMICS_FIELDS, path)
+            blob = require_fields(load_record(history, "dynamics"), DYNAMICS_FIELDS, folder / "dynamics.json")
         except CacheCorruptError as err:
-            raise CacheCorruptError(f"{err}. Clear it with `{fix_command(run_dir(config))}` and run again") from err
+            raise CacheCorruptError(f"{err}. Clear it with `{fix_command(folder)}` and run again") from err
         return history, DynamicsRecord.from_json(blob)
     return history, finished(history)
 

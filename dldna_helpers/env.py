@@ -6,6 +6,7 @@ in minutes on a laptop CPU (``quick``) and at the original scale on a GPU (``ful
 """
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -132,9 +133,12 @@ def _size_value(key: str, value: Any) -> Any:
     if key in _SEED_FIELDS:
         if (isinstance(value, list) and 0 < len(value) <= MAX_SEEDS
                 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
+            if len(set(value)) < len(value):   # a repeated seed is the same run counted twice
+                raise ValueError(f"{SIZES_ENV}: {key} must list different seeds (a repeated seed repeats the "
+                                 f"same run and makes the spread over seeds look smaller), got {value!r}")
             return tuple(value)
         raise ValueError(f"{SIZES_ENV}: {key} must be a non-empty list of at most {MAX_SEEDS} "
-                         f"non-negative ints, got {value!r}")
+                         f"different non-negative ints, got {value!r}")
     if value is None and key in _SUBSET_FIELDS:
         return None
     bound = _upper_bound(key)
@@ -157,7 +161,25 @@ def with_sizes(profile: Profile, text: str) -> Profile:
     if unknown:
         raise ValueError(f"{SIZES_ENV}: unknown size {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}")
     values = {key: _size_value(key, value) for key, value in sizes.items()}
-    return replace(profile, **values, changed=tuple(sorted(values.items())))
+    return check_profile(replace(profile, **values, changed=tuple(sorted(values.items()))))
+
+
+# Sizes drawn from the FashionMNIST training subset that a page cannot shrink: 5.5 takes its
+# full-batch images as the first ``sharpness_train`` of the subset. (The landscape pages draw their
+# evaluation and Hessian samples with ``subset``, which takes the whole subset when it is smaller.)
+_WITHIN_FMNIST_TRAIN = ("sharpness_train",)
+
+
+def check_profile(profile: Profile) -> Profile:
+    """``profile`` if its sizes fit together: ``sharpness_train`` is no more than ``fmnist_train``,
+    the training subset it is drawn from (otherwise 5.5 would fail halfway through)."""
+    if profile.fmnist_train is not None:
+        for key in _WITHIN_FMNIST_TRAIN:
+            if getattr(profile, key) > profile.fmnist_train:
+                raise ValueError(f"{SIZES_ENV}: {key}={getattr(profile, key)} is larger than fmnist_train="
+                                 f"{profile.fmnist_train}, the training subset it is drawn from; lower it or "
+                                 "raise fmnist_train")
+    return profile
 
 
 PROFILES: dict[str, Profile] = {
@@ -201,11 +223,49 @@ def get_profile(name: str | None = None) -> Profile:
     return with_sizes(PROFILES[key], sizes) if sizes else PROFILES[key]
 
 
+class CacheDirError(OSError):
+    """The cache folder cannot be used; the message names ``$DLDNA_CACHE_DIR`` and how to fix it."""
+
+
+def cache_root() -> tuple[Path, str]:
+    """The cache folder (``$DLDNA_CACHE_DIR``, ``~`` expanded, or ``~/.cache/dldna``) and where it came from."""
+    raw = os.environ.get(CACHE_ENV, "")
+    if raw.strip():
+        return Path(os.path.expanduser(raw.strip())), f"{CACHE_ENV}={raw!r}"
+    return Path.home() / ".cache" / "dldna", f"the default cache folder ({CACHE_ENV} is unset)"
+
+
+def _cache_problem(path: Path, err: OSError | None) -> str:
+    if err is not None and err.errno == errno.ELOOP:
+        return "a symbolic link in it points back at itself"
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    if err is None:
+        return "it is not a folder"
+    return os.strerror(err.errno) if err.errno else str(err)
+
+
 def cache_dir(*parts: str) -> Path:
-    """The cache folder (``$DLDNA_CACHE_DIR`` or ``~/.cache/dldna``), created on demand."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "dldna")
+    """The cache folder (``$DLDNA_CACHE_DIR`` or ``~/.cache/dldna``) joined with ``parts``, created
+    on demand. A folder that cannot be created is a :class:`CacheDirError` that names the variable
+    and the way out."""
+    root, origin = cache_root()
     path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    problem = None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            problem = _cache_problem(path, None)
+    except OSError as err:
+        problem = _cache_problem(path, err)
+    if problem is not None:
+        raise CacheDirError(
+            f"캐시 폴더를 쓸 수 없습니다 (the cache folder {path} cannot be used: {problem}). It comes from "
+            f"{origin}. Point {CACHE_ENV} at a folder you can write, e.g. `%env {CACHE_ENV}=~/.cache/dldna` in "
+            f"a notebook or `export {CACHE_ENV}=\"$HOME/.cache/dldna\"` in a shell, or unset it.")
     return path
 
 

@@ -8,6 +8,7 @@ JSON is strict (no bare ``NaN``): non-finite floats are stored as ``{"$float": "
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -87,18 +88,32 @@ def commit_folder(staged: Path, final: Path, *, replace: bool = False) -> bool:
     An existing ``final`` is kept (``False``, ``staged`` is discarded) unless ``replace`` is set,
     in which case it is moved aside first; either way no reader ever sees a half-filled folder.
     """
-    if final.exists() and replace:
-        aside = final.with_name(f".{final.name}{_tmp_suffix()}{_ASIDE}")
-        os.replace(final, aside)
-        shutil.rmtree(aside, ignore_errors=True)
+    if present(final) and replace:
+        if final.is_symlink() or not final.is_dir():   # a file or a (looping) link put there by hand
+            final.unlink()
+        else:
+            aside = final.with_name(f".{final.name}{_tmp_suffix()}{_ASIDE}")
+            os.replace(final, aside)
+            shutil.rmtree(aside, ignore_errors=True)
     try:
         os.rename(staged, final)  # fails if another writer committed a non-empty folder first
         return True
     except OSError:
-        if not final.exists():
+        if not present(final):
             raise
         shutil.rmtree(staged, ignore_errors=True)
         return False
+
+
+def present(path: Path) -> bool:
+    """Whether anything, even a broken or looping symbolic link, is at ``path``."""
+    try:
+        os.lstat(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:   # cannot be looked at (permission): something is there
+        return True
 
 
 def _encode_nonfinite(obj: Any) -> Any:
@@ -125,6 +140,41 @@ def dumps_json(obj: Any) -> str:
 def loads_json(text: str) -> Any:
     """The inverse of :func:`dumps_json`."""
     return json.loads(text, object_hook=_decode_nonfinite)
+
+
+def canonical_json(obj: Any) -> bytes:
+    """One byte string per JSON value (keys sorted, no spaces, non-finite floats encoded): what a
+    manifest's own hash is computed over."""
+    return json.dumps(_encode_nonfinite(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode()
+
+
+def is_write_failure(err: BaseException) -> bool:
+    """Whether ``err`` says a file could not be written (full disk, read-only or forbidden folder,
+    a quota): ``OSError``, or the ``RuntimeError`` torch raises when its zip writer fails."""
+    if isinstance(err, OSError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and ("PytorchStreamWriter" in text or "inline_container" in text
+                                              or "file write failed" in text)
+
+
+def write_problem(err: BaseException, folder: Path | None = None) -> str:
+    """A short description of a failed write for a message (``No space left on device (errno ENOSPC)``);
+    torch's own write errors do not say why, so the free space of ``folder`` is looked at."""
+    if isinstance(err, OSError) and err.errno is not None:
+        return f"{os.strerror(err.errno)} (errno {errno.errorcode.get(err.errno, err.errno)})"
+    text = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    probe = folder
+    while probe is not None and not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free if probe is not None else None
+    except OSError:
+        free = None
+    if free is not None and free < (1 << 20):
+        return f"the disk is full: {free:,} bytes free ({text})"
+    return text
 
 
 def save_atomic(obj: Any, path: Path) -> None:

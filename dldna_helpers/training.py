@@ -1,12 +1,25 @@
 """Training loop of the chapter: per-epoch metrics, divergence detection, checkpoint cache.
 
 ``train`` records, per epoch, the train/test loss and accuracy and the mean global
-gradient L2 norm; it stops at the first non-finite (or exploding) loss and reports the
-run as diverged instead of printing ``nan``. With ``cache_config`` it keeps a checkpoint
-per epoch in a folder keyed by a hash of the run's configuration (:mod:`.run_cache`),
-published in one step when the run ends, and a later call with the same configuration
-loads the finished run instead of training again: the same weights, optimizer state,
-history and random state (the loader's shuffle generator) as a fresh run leaves.
+gradient L2 norm; it stops at the first non-finite (or exploding) loss or non-finite
+gradient and reports the run as diverged instead of printing ``nan``.
+
+With ``cache=True`` it keeps a checkpoint per epoch and publishes the run in one step when it
+ends (:mod:`.run_cache`); a later call *given the same things* loads the finished run instead
+of training again, leaving model, optimizer, scheduler and random state exactly as the fresh
+run did. The key is derived from the call itself — starting weights, model, optimizer and its
+hyperparameters, loss, scheduler, clipping, hooks, the loaders' data and settings, epochs, the
+code that runs — so a page writes no key by hand::
+
+    torch.manual_seed(SEED)
+    model = MLP(activation="relu")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    train_loader, test_loader = fashion_mnist_loaders(profile.fmnist_train, None, 128, seed=SEED)
+    history = train(model, optimizer, train_loader, test_loader, profile.pipeline_epochs, cache=True)
+    checkpoints = load_checkpoints(history)     # [(0, state_dict), (1, ...), ...]
+
+Change the learning rate, the seed, the activation, the data or the number of epochs and the
+run is trained again; a cached run that does not fit the call is reported and recomputed.
 """
 from __future__ import annotations
 
@@ -25,7 +38,7 @@ from torch import nn
 
 from . import parallel, run_cache
 from .run_cache import (  # noqa: F401  (re-exported: part of this module's API)
-    CacheCorruptError, CacheWarning, code_fingerprint, compute_fingerprint, config_key, run_dir, source_hash,
+    CacheCorruptError, CacheWarning, code_fingerprint, compute_fingerprint, config_key, run_dir,
 )
 from .storage import save_atomic  # noqa: F401  (re-exported: part of this module's API)
 
@@ -52,6 +65,7 @@ class History:
     test_correct: str | None = None
     test_sample_loss: str | None = None
     from_cache: bool = False
+    run_key: str | None = None   # the cached run's folder name (train(..., cache=True)); None if not cached
 
     @property
     def epochs(self) -> int:
@@ -77,17 +91,23 @@ class History:
 
     def to_json(self) -> dict[str, Any]:
         blob = asdict(self)
-        del blob["from_cache"]  # a property of how this object was obtained, not of the run
+        for name in _NOT_STORED:   # how this object was obtained, not what the run produced
+            del blob[name]
         return blob
 
     @classmethod
     def from_json(cls, blob: Mapping[str, Any]) -> "History":
         """The inverse of :meth:`to_json`; a field missing from ``blob`` is an error, not an empty list."""
-        names = [n for n in cls.__dataclass_fields__ if n != "from_cache"]
+        if not isinstance(blob, Mapping):
+            raise ValueError(f"a history record is a JSON object, got {type(blob).__name__}")
+        names = [n for n in cls.__dataclass_fields__ if n not in _NOT_STORED]
         missing = [n for n in names if n not in blob]
         if missing:
             raise ValueError(f"history record lacks the field(s) {', '.join(missing)}")
         return cls(**{n: blob[n] for n in names})
+
+
+_NOT_STORED = ("from_cache", "run_key")
 
 
 def seed_mean(histories: Iterable[History], field: str) -> np.ndarray:
@@ -183,72 +203,46 @@ def global_grad_norm(parameters: Iterable[nn.Parameter]) -> float:
     return float(torch.linalg.vector_norm(torch.stack(norms)))
 
 
-# ------------------------------------------------------------------ checkpoint cache
-HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "grad_norm", "step_loss",
-                  "diverged", "diverged_step", "diverged_epoch", "wall_time", "test_correct", "test_sample_loss")
-
-
-def _read_history(folder: Path, manifest: Mapping[str, Any]) -> History:
-    blob = run_cache.load_json_file(folder, manifest, "history.json")
-    run_cache.require_fields(blob, HISTORY_FIELDS, folder / "history.json")
-    history = History.from_json(blob)
-    if len(history.test_loss) != manifest["epochs"] + 1:
-        raise CacheCorruptError(f"{folder / 'history.json'} records {history.epochs} epochs, "
-                                f"{run_cache.MANIFEST} {manifest['epochs']}")
-    return history
-
-
-def load_checkpoints(config: Mapping[str, Any]) -> list[tuple[int, dict[str, torch.Tensor]]]:
-    """The per-epoch state dicts of a finished cached run, ordered by epoch number (numerically).
-
-    Refuses a run that is not finished or whose files are damaged, naming the folder and the
-    command that clears it (``train`` with the same configuration then computes it again)."""
-    folder = run_dir(config)
-    if not folder.exists():
-        raise FileNotFoundError(f"no checkpoints cached for this configuration in {folder}; run train(...) first")
+# ------------------------------------------------------------------ reading cached runs
+def _cached_run(source: Any) -> tuple[Path, dict[str, Any]]:
+    """The folder and verified manifest of a cached run given by its history, key or ``cache_config``."""
+    folder = run_cache.entry_folder(source)
+    if not run_cache.present(folder):
+        raise FileNotFoundError(f"no cached run in {folder}; run train(..., cache=True) first")
     try:
         manifest = run_cache.read_manifest(folder)
+        if isinstance(source, Mapping) and manifest.get("config") != run_cache._float_safe(
+                run_cache.canonical(dict(source))):
+            raise CacheCorruptError(f"{folder} was not made with this cache_config")
         run_cache.verify_all(folder, manifest)
+        run_cache.epoch_files(manifest)
+    except CacheCorruptError as err:
+        raise CacheCorruptError(f"{err}. Clear it with `{run_cache.fix_command(folder)}` and run "
+                                "train(...) again") from err
+    return folder, manifest
+
+
+def load_checkpoints(run: "History | Mapping[str, Any] | str") -> list[tuple[int, dict[str, torch.Tensor]]]:
+    """The per-epoch state dicts of a finished cached run, ordered by epoch (``0`` = the start).
+
+    ``run`` is the :class:`History` that ``train(..., cache=True)`` returned (or its ``run_key``),
+    or, as pages did before keys were derived, the ``cache_config`` the run was trained with.
+    Refuses a run that is not finished or whose files are damaged, naming the folder and the
+    command that clears it."""
+    folder, manifest = _cached_run(run)
+    try:
         return [(epoch, run_cache.load_tensor_file(folder, manifest, name))
                 for epoch, name in run_cache.epoch_files(manifest)]
     except CacheCorruptError as err:
         raise CacheCorruptError(f"{err}. Clear it with `{run_cache.fix_command(folder)}` and run "
-                                "train(...) with this configuration again") from err
+                                "train(...) again") from err
 
 
-def load_record(config: Mapping[str, Any], name: str) -> Any:
-    """A JSON record stored with a finished run through ``train(..., extra_records=...)``."""
-    folder = run_dir(config)
-    return run_cache.load_json_file(folder, run_cache.read_manifest(folder), f"{name}.json")
-
-
-def _load_finished_run(folder: Path, start: Mapping[str, Any], model: nn.Module,
-                       optimizer: torch.optim.Optimizer, train_loader: Any) -> History | None:
-    """The cached run in ``folder`` loaded into ``model``/``optimizer``, or ``None`` when it does not
-    apply to this start (another state of a random generator it draws from);
-    :class:`CacheCorruptError` when it is damaged."""
-    manifest = run_cache.read_manifest(folder)
-    recorded = run_cache.require_fields(manifest["random_start"], ("uses", "digest"), folder / run_cache.MANIFEST)
-    if run_cache.state_digest(start, recorded["uses"]) != recorded["digest"]:
-        return None
-    run_cache.verify_all(folder, manifest)
-    history = _read_history(folder, manifest)
-    weights = run_cache.load_tensor_file(folder, manifest, manifest["final"])
-    optimizer_state = run_cache.load_tensor_file(folder, manifest, "optimizer.pt")
-    random_end = run_cache.load_tensor_file(folder, manifest, "random_state.pt")
-    model_before = {k: v.clone() for k, v in model.state_dict().items()}
-    optimizer_before = copy.deepcopy(optimizer.state_dict())
-    try:
-        model.load_state_dict(weights)
-        optimizer.load_state_dict(optimizer_state)
-    except (RuntimeError, ValueError, KeyError) as err:
-        # a failed load may have copied some tensors already: the recomputed run must start clean
-        model.load_state_dict(model_before)
-        optimizer.load_state_dict(optimizer_before)
-        raise CacheCorruptError(f"{folder} does not fit this model or optimizer ({err})") from err
-    run_cache.restore_random_state(train_loader, random_end, recorded["uses"])
-    history.from_cache = True
-    return history
+def load_record(run: "History | Mapping[str, Any] | str", name: str) -> Any:
+    """A JSON record stored with a finished run through ``train(..., extra_records=...)`` (``run``
+    as in :func:`load_checkpoints`)."""
+    folder, manifest = _cached_run(run)
+    return run_cache.load_json_file(folder, manifest, f"{name}.json")
 
 
 # ------------------------------------------------------------------ the loop
@@ -276,6 +270,7 @@ def train(
     clip_grad_value: float | None = None,
     after_backward: Callable[[nn.Module], None] | None = None,
     on_epoch_end: Callable[[int, nn.Module, History], None] | None = None,
+    cache: bool = False,
     cache_config: Mapping[str, Any] | None = None,
     extra_records: Callable[[History], Mapping[str, Any]] | None = None,
     progress: bool | None = None,
@@ -283,70 +278,56 @@ def train(
 ) -> History:
     """Train ``model`` for ``epochs`` and return its :class:`History`.
 
-    - Stops at the first mini-batch whose loss is nan/inf or above ``divergence_loss``, or at the
-      first epoch whose test loss is not finite; ``History.diverged``, ``diverged_step`` and
-      ``diverged_epoch`` say where. A diverged run returns (and caches) the model and optimizer
-      as they were when it stopped; its history holds the epochs completed before.
+    - Stops at the first mini-batch whose loss is nan/inf or above ``divergence_loss`` or whose
+      gradient is not finite, or at the first epoch whose test loss is not finite;
+      ``History.diverged``, ``diverged_step`` and ``diverged_epoch`` say where. A diverged run
+      returns (and caches) the model and optimizer as they were when it stopped (before the step
+      with the bad loss or gradient); its history holds the epochs completed before.
     - Inputs with nan/inf raise :class:`DataProblemError` (a data problem, not a divergence).
     - Optimizers that estimate curvature (Sophia) expose ``hessian_due()`` and
       ``update_hessian(model, x, y, loss_fn)``; the loop calls them before ``step()``.
     - ``scheduler.step()`` runs once per epoch.
-    - With ``cache_config`` (JSON values, tensors or arrays: :func:`run_cache.canonical`), the
-      run's checkpoints ``epoch_0.pt`` …, optimizer state, history, the records returned by
-      ``extra_records(history)`` (name → JSON value, read back with :func:`load_record`) and the
-      final random state are published together in :func:`run_dir` when the run ends. An identical
-      configuration that starts from the same random state (the loader's generator and torch's
-      global one) later loads the run and leaves everything as the fresh run did; a damaged
-      cache is reported with its path and recomputed.
+    - ``cache=True`` keeps the run (see the module's doc): checkpoints ``epoch_0.pt`` …,
+      optimizer and scheduler state, history, the records returned by ``extra_records(history)``
+      (name → JSON value, read back with :func:`load_record`) and the final random state, published
+      together when the run ends. The key is derived from everything this call is given that
+      decides the result (:func:`run_cache.describe_run`); ``cache_config`` (JSON values, tensors,
+      arrays) is extra key material and also turns caching on, as pages wrote it before. A later
+      identical call loads the run (``history.from_cache``) after checking it: a cached run made by
+      another call, with other starting weights, or damaged is reported (:class:`CacheWarning`)
+      and recomputed. A cache folder that cannot be written gives a warning and the run is
+      returned uncached.
     """
-    if not isinstance(epochs, int) or epochs < 0:
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     for name, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
         if value is not None and not value > 0:
             raise ValueError(f"{name} must be positive or None, got {value!r}")
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = device or next(model.parameters()).device
     model.to(device)
 
-    folder = run_dir(cache_config) if cache_config is not None else None
-    start = run_cache.random_state(train_loader)
-    replace = False
-    if folder is not None and folder.exists():
-        try:
-            history = _load_finished_run(folder, start, model, optimizer, train_loader)
-        except CacheCorruptError as err:
-            warnings.warn(f"{err}; recomputing the run and replacing {folder}", CacheWarning, stacklevel=2)
-            replace = True
-        else:
-            if history is not None:
-                return history
-            warnings.warn(
-                f"the cached run {folder} started from another random state (a shared loader that an "
-                "earlier run advanced, or a cell run twice): training afresh without caching. Give each "
-                "run its own seeded loader to reuse the cache.", CacheWarning, stacklevel=2)
-            folder = None
-    writer = run_cache.RunWriter(folder) if folder is not None else None
+    session = None
+    if cache or cache_config is not None:
+        session = run_cache.open_run(
+            model=model, optimizer=optimizer, scheduler=scheduler, train_loader=train_loader,
+            test_loader=test_loader, epochs=epochs, device=device, cache_config=cache_config, history_type=History,
+            settings={"loss_fn": loss_fn, "clip_grad_norm": clip_grad_norm, "clip_grad_value": clip_grad_value,
+                      "divergence_loss": divergence_loss, "after_backward": after_backward,
+                      "on_epoch_end": on_epoch_end, "extra_records": extra_records})
+        if session.history is not None:
+            return session.history
     try:
         history = _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, scheduler,
                        clip_grad_norm, clip_grad_value, after_backward, on_epoch_end, progress,
-                       divergence_loss, writer)
-        if writer is not None:
-            for name, record in (extra_records(history) if extra_records is not None else {}).items():
-                writer.save(record, f"{name}.json")
-            writer.save(optimizer.state_dict(), "optimizer.pt")
-            end = run_cache.random_state(train_loader)
-            uses = run_cache.used_parts(start, end)
-            writer.save(end, "random_state.pt")
-            writer.save(history.to_json(), "history.json")
-            final = "stopped.pt" if history.diverged else f"epoch_{history.epochs}.pt"
-            if history.diverged:
-                writer.save(model.state_dict(), final)
-            random_start = {"uses": uses, "digest": run_cache.state_digest(start, uses)}
-            writer.commit({"epochs": history.epochs, "final": final, "random_start": random_start,
-                           "config": run_cache.canonical(dict(cache_config))}, replace=replace)
+                       divergence_loss, session)
+        if session is not None and session.writer is not None:
+            session.record(history, extra_records(history) if extra_records is not None else None)
     finally:
-        if writer is not None and writer.folder.exists():
-            writer.discard()  # interrupted or failed: nothing half-written is left behind
+        if session is not None:
+            session.close()   # interrupted or failed: nothing half-written is left behind
     return history
 
 
@@ -396,7 +377,12 @@ def _run(model, optimizer, train_loader, test_loader, epochs, loss_fn, device, s
             loss.backward()
             if after_backward is not None:
                 after_backward(model)
-            norm_sum += global_grad_norm(params)
+            norm = global_grad_norm(params)
+            if not math.isfinite(norm):   # e.g. a sign-based step would freeze on it: stop here
+                history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
+                history.step_loss.append(value)
+                break
+            norm_sum += norm
             if clip_grad_value is not None:
                 nn.utils.clip_grad_value_(params, clip_grad_value)
             if clip_grad_norm is not None:

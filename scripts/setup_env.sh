@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv and install what is missing. Quick when nothing changed: the hash of the
-# requirement files is remembered in .venv/.installed and pip runs only when it differs.
+# requirement and constraint files is remembered in .venv/.installed and pip runs only when it differs.
 # Sourced by build_book.sh and run_tests.sh; safe to run on its own.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,12 +25,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-want_hash="$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+want_hash="$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
 have_hash="$(cat .venv/.installed 2>/dev/null || true)"
 if [ "$want_hash" != "$have_hash" ]; then
   echo "[setup] installing requirements into .venv (first time: several minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q -r requirements.txt -c constraints.txt
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want_hash" > .venv/.installed
 fi

@@ -37,11 +37,12 @@ def test_quick_profile_is_smaller_than_full():
 
 def test_sizes_env_changes_single_sizes_and_says_so(monkeypatch):
     monkeypatch.setenv(env.PROFILE_ENV, "full")
-    monkeypatch.setenv(env.SIZES_ENV, '{"fmnist_train": 512, "init_seeds": [0, 1], "cifar_test": null}')
+    monkeypatch.setenv(env.SIZES_ENV, '{"fmnist_train": 512, "init_seeds": [0, 1], "cifar_test": null, '
+                                      '"sharpness_train": 256}')
     profile = env.get_profile()
     assert profile.name == "full" and profile.fmnist_train == 512 and profile.init_seeds == (0, 1)
     assert profile.cifar_test is None and profile.cifar_epochs == env.PROFILES["full"].cifar_epochs
-    assert "크기 변경: cifar_test=None, fmnist_train=512, init_seeds=(0, 1)" in env.provenance(
+    assert "크기 변경: cifar_test=None, fmnist_train=512, init_seeds=(0, 1), sharpness_train=256" in env.provenance(
         profile, torch.device("cpu"), 0, "test")
     monkeypatch.delenv(env.SIZES_ENV)
     assert env.get_profile().label() == "full" and env.get_profile() == env.PROFILES["full"]
@@ -54,7 +55,7 @@ def test_sizes_env_changes_single_sizes_and_says_so(monkeypatch):
     ('{"cifar_epochs": 0}', "cifar_epochs must be a positive int up to 1000, got 0"),
     ('{"cifar_epochs": null}', "cifar_epochs must be a positive int up to 1000, got None"),
     ('{"fmnist_train": -3}', r"fmnist_train must be a positive int up to 60000 or null \(the whole split\), got -3"),
-    ('{"init_seeds": 3}', "init_seeds must be a non-empty list of at most 20 non-negative ints, got 3"),
+    ('{"init_seeds": 3}', "init_seeds must be a non-empty list of at most 20 different non-negative ints, got 3"),
     ('{"batch_size": true}', "batch_size must be a positive int up to 60000, got True"),
     # upper bounds: a subset larger than its split would silently be the whole split
     ('{"fmnist_train": 70000}', "fmnist_train must be a positive int up to 60000 or null"),

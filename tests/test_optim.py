@@ -460,3 +460,25 @@ def test_invalid_hyperparameters_raise(cls, kwargs, message):
 def test_non_numeric_lr_is_a_type_error():
     with pytest.raises(TypeError, match="lr must be a number"):
         ours.Adam(tiny_model().parameters(), lr="0.001")
+
+
+def test_torch_spellings_name_the_same_classes():
+    """Code written for torch.optim (``Adagrad``, ``RMSprop``) runs unchanged with ours."""
+    import dldna_helpers.optim as ours
+
+    assert ours.Adagrad is ours.AdaGrad and ours.RMSprop is ours.RMSProp
+    shared = {name for name in ours.__all__ if hasattr(torch.optim, name)}
+    assert {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW"} <= shared
+
+
+def test_the_package_docstring_lists_exactly_its_modules():
+    import re
+    from pathlib import Path
+
+    import dldna_helpers
+
+    listed = set(re.findall(r"``(\w+)``", dldna_helpers.__doc__.split("Import the module")[0]))
+    folder = Path(dldna_helpers.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"} | {
+        p.name for p in folder.iterdir() if (p / "__init__.py").exists()}
+    assert listed == modules, (listed - modules, modules - listed)

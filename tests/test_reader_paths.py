@@ -80,6 +80,50 @@ def test_every_imported_module_is_a_declared_dependency():
     assert missing_binder == {}, f"imported but not installed by binder/requirements.txt: {missing_binder}"
 
 
+def _pins(path: Path) -> dict[str, str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return {_name(line): line.split("==", 1)[1].strip() for line in lines if "==" in line}
+
+
+TOOL_FOLDERS = ("scripts", "tests", "bench", "book/_ext")
+
+
+def _tool_imports() -> dict[str, set[str]]:
+    """module → where it is imported, in the build and test tools (their own modules left out)."""
+    own = {p.stem for folder in TOOL_FOLDERS for p in (ROOT / folder).rglob("*.py")}
+    where: dict[str, set[str]] = {}
+    for folder in TOOL_FOLDERS:
+        for py in sorted((ROOT / folder).rglob("*.py")):
+            for module in _imports(py.read_text(encoding="utf-8")):
+                where.setdefault(module, set()).add(py.relative_to(ROOT).as_posix())
+    return {m: w for m, w in where.items() if m not in sys.stdlib_module_names and m != PACKAGE and m not in own}
+
+
+def test_every_import_of_the_build_and_test_tools_is_pinned():
+    """scripts/, tests/, bench/ and book/_ext/ import packages that may arrive only indirectly
+    (PyYAML, docutils, pybtex, jupyter-cache): constraints.txt pins each of them (and sphinx-thebe,
+    whose bug book/_ext/page_scripts.py works around), and agrees with requirements.txt."""
+    constraints = _pins(ROOT / "constraints.txt")
+    imports = {**_tool_imports(), **_third_party_imports()}
+    assert {"yaml", "docutils", "pybtex", "jupyter_cache", "pytest"} <= set(imports)  # the collector sees them
+    unpinned = {m: sorted(w)[:3] for m, w in imports.items() if _distribution(m) not in constraints}
+    assert unpinned == {}, f"imported but not pinned in constraints.txt: {unpinned}"
+    assert "sphinx-thebe" in constraints
+    requirements = _pins(ROOT / "requirements.txt")
+    differing = {n: (v, constraints.get(n)) for n, v in requirements.items() if constraints.get(n) != v}
+    assert differing == {}, f"requirements.txt and constraints.txt pin differently: {differing}"
+    setup = (ROOT / "scripts" / "setup_env.sh").read_text(encoding="utf-8")
+    assert "-r requirements.txt -c constraints.txt" in setup
+
+
+def test_test_only_packages_are_a_test_extra_not_a_reader_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(d) for d in project["dependencies"]}
+    assert "ripser" not in runtime and "ripser" in {_name(d) for d in project["optional-dependencies"]["test"]}
+    assert "ripser" not in _third_party_imports()   # no notebook or package module needs it
+    assert "ripser" in _tool_imports()
+
+
 def test_no_page_imports_the_book_toolchain():
     """myst-nb (and with it Sphinx) exists only where the book is built."""
     imports = _third_party_imports()

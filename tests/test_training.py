@@ -80,32 +80,52 @@ def test_evaluate_accepts_a_tensor_tuple_and_rejects_empty_data():
         train(model, torch.optim.SGD(model.parameters(), lr=0.1), [(x, y)], (x, y), -1)
 
 
-def test_checkpoint_cache_reuses_identical_runs_only(tmp_cache):
-    config = {"model": "toy", "lr": 0.1, "epochs": 3, "seed": 0}
+def test_checkpoint_cache_reuses_identical_calls_only(tmp_cache):
     train_loader, test_loader = _toy_loaders()
     model = _model()
-    first = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 3,
-                  cache_config=config)
-    files = sorted(p.name for p in run_dir(config).iterdir())
+    first = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 3, cache=True)
+    folder = tmp_cache / "runs" / first.run_key
+    files = sorted(p.name for p in folder.iterdir())
     assert files == ["epoch_0.pt", "epoch_1.pt", "epoch_2.pt", "epoch_3.pt", "history.json", "manifest.json",
                      "optimizer.pt", "random_state.pt"]
 
-    fresh = _model(seed=1)  # different weights: must be overwritten by the cached final state
+    same = _model()
     train_loader, _ = _toy_loaders()  # the same data order as the first run
-    second = train(fresh, torch.optim.SGD(fresh.parameters(), lr=0.1), train_loader, test_loader, 3,
-                   cache_config=config)
-    assert second.from_cache and second.test_loss == first.test_loss
-    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+    second = train(same, torch.optim.SGD(same.parameters(), lr=0.1), train_loader, test_loader, 3, cache=True)
+    assert second.from_cache and second.test_loss == first.test_loss and second.run_key == first.run_key
+    for a, b in zip(model.state_dict().values(), same.state_dict().values()):
         assert torch.equal(a, b)
 
-    changed = dict(config, lr=0.2)
-    assert config_key(changed) != config_key(config)
-    third = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.2), train_loader, test_loader, 1,
-                  cache_config=changed)
-    assert not third.from_cache
+    other = _model(seed=1)  # other starting weights: another run, never the cached one
+    train_loader, _ = _toy_loaders()
+    third = train(other, torch.optim.SGD(other.parameters(), lr=0.1), train_loader, test_loader, 3, cache=True)
+    assert not third.from_cache and third.test_loss != first.test_loss
 
-    epochs = [e for e, _ in load_checkpoints(config)]
-    assert epochs == [0, 1, 2, 3]
+    train_loader, _ = _toy_loaders()
+    fourth = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.2), train_loader, test_loader, 3,
+                   cache=True)
+    assert not fourth.from_cache
+
+    assert [e for e, _ in load_checkpoints(first)] == [0, 1, 2, 3]
+    assert [e for e, _ in load_checkpoints(first.run_key)] == [0, 1, 2, 3]
+    with pytest.raises(TypeError, match="cache=True"):
+        load_checkpoints(train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), [(torch.randn(4, 1, 4, 4),
+                               torch.zeros(4, dtype=torch.long))], test_loader, 1))
+
+
+def test_a_cache_config_is_extra_key_material_and_finds_its_run(tmp_cache):
+    """Pages written before keys were derived pass cache_config: it turns caching on, adds to the
+    key, and load_checkpoints(config) still finds the run."""
+    config = {"model": "toy", "lr": 0.1, "epochs": 2}
+    train_loader, test_loader = _toy_loaders()
+    first = train(_model(), torch.optim.SGD(_model().parameters(), lr=0.1), train_loader, test_loader, 2,
+                  cache_config=config)
+    train_loader, _ = _toy_loaders()
+    model = _model()
+    plain = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 2, cache=True)
+    assert not plain.from_cache and plain.run_key != first.run_key   # the configuration is part of the key
+    assert [e for e, _ in load_checkpoints(config)] == [0, 1, 2]
+    assert run_dir(config).name == first.run_key
 
 
 def test_cache_written_by_other_code_or_threads_is_not_read_back(tmp_cache, monkeypatch):
@@ -135,22 +155,35 @@ def test_cache_written_by_other_code_or_threads_is_not_read_back(tmp_cache, monk
     assert config_key(config) == key
 
 
-def test_source_hash_sees_an_edit_in_a_subpackage(tmp_path):
+def test_the_code_fingerprint_covers_what_runs_and_is_read_at_call_time(tmp_path, monkeypatch):
+    """Editing a module a run executes (or one the optimizer, model or hooks come from) changes the
+    key at once, without restarting; editing a message in checkers.py or a profile in env.py does not."""
+    from dldna_helpers import keys
+
     package = Path(training.__file__).resolve().parent
     copy = tmp_path / "dldna_helpers"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    assert training.source_hash(copy) == training.code_fingerprint()
-    hessian = copy / "landscape" / "hessian.py"
-    hessian.write_text(hessian.read_text() + "\n# an edit\n")
-    assert training.source_hash(copy) != training.code_fingerprint()
+    monkeypatch.setattr(keys, "PACKAGE_DIR", copy)
+    before = training.code_fingerprint()
+    lion, dynamics = keys.module_fingerprint("dldna_helpers.optim.lion"), keys.module_fingerprint("dldna_helpers.dynamics")
+    for name in ("checkers.py", "env.py", "report.py", "widgets.py"):
+        (copy / name).write_text((copy / name).read_text() + "\n# a reworded message\n")
+    assert training.code_fingerprint() == before and keys.module_fingerprint("dldna_helpers.dynamics") == dynamics
+    (copy / "optim" / "_checks.py").write_text((copy / "optim" / "_checks.py").read_text() + "\n# edit\n")
+    assert keys.module_fingerprint("dldna_helpers.optim.lion") != lion and training.code_fingerprint() == before
+    (copy / "landscape" / "hessian.py").write_text((copy / "landscape" / "hessian.py").read_text() + "\n# edit\n")
+    assert keys.module_fingerprint("dldna_helpers.dynamics") != dynamics
+    (copy / "data.py").write_text((copy / "data.py").read_text() + "\n# an edit\n")
+    assert training.code_fingerprint() != before
 
 
 def test_checkpoints_are_sorted_numerically_not_as_text(tmp_cache):
     config = {"sort": "check"}
     train_loader, test_loader = _toy_loaders(n=64)
     model = _model()
-    train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 11, cache_config=config)
-    assert [e for e, _ in load_checkpoints(config)] == list(range(12))
+    history = train(model, torch.optim.SGD(model.parameters(), lr=0.1), train_loader, test_loader, 11,
+                    cache_config=config)
+    assert [e for e, _ in load_checkpoints(config)] == list(range(12)) == [e for e, _ in load_checkpoints(history)]
     with pytest.raises(FileNotFoundError, match="run train"):
         load_checkpoints({"never": "trained"})
 
@@ -209,3 +242,15 @@ def test_a_run_keeps_its_per_sample_test_results_for_paired_comparisons():
     assert (back.test_errors() == errors).all() and (back.test_losses() == losses).all()
     with pytest.raises(ValueError, match="leave it out"):
         History(diverged=True).test_errors()
+
+
+def test_the_package_fingerprint_sees_every_source_file(tmp_path, monkeypatch):
+    """What page timings are stamped with: any edit of the package, messages included."""
+    from dldna_helpers import keys
+
+    copy = tmp_path / "dldna_helpers"
+    shutil.copytree(Path(training.__file__).resolve().parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(keys, "PACKAGE_DIR", copy)
+    before = run_cache.package_fingerprint()
+    (copy / "checkers.py").write_text((copy / "checkers.py").read_text() + "\n# a reworded message\n")
+    assert run_cache.package_fingerprint() != before

@@ -15,5 +15,9 @@ from .rmsprop import RMSProp
 from .sgd import SGD
 from .sophia import Sophia
 
-__all__ = ["SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Lion", "Sophia", "Adafactor",
+# torch.optim's spellings, so code written for torch.optim runs unchanged: the same classes
+Adagrad = AdaGrad
+RMSprop = RMSProp
+
+__all__ = ["SGD", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW", "Lion", "Sophia", "Adafactor",
            "StateBytes", "state_bytes"]

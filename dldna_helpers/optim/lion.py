@@ -16,7 +16,8 @@ class Lion(torch.optim.Optimizer):
     Two betas: β1 mixes the step direction, β2 (closer to 1) keeps the longer memory.
     Every coordinate moves by exactly ``lr`` (plus decay), so ``lr`` is usually
     3–10× smaller than AdamW's and ``weight_decay`` as much larger. ``maximize=True`` climbs
-    the objective instead. Sparse gradients and complex parameters are refused.
+    the objective instead. Sparse gradients and complex parameters are refused. A non-finite
+    gradient makes the parameter nan (as in Adam), so the divergence is seen, not frozen.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-4,
@@ -46,6 +47,9 @@ class Lion(torch.optim.Optimizer):
                 if wd != 0:
                     p.mul_(1 - lr * wd)              # decoupled weight decay
                 c = m.lerp(g, 1 - beta1)             # direction: β1·m + (1−β1)·g
-                p.add_(c.sign_(), alpha=-lr)
+                # sign(nan) is 0: a nan or inf gradient would freeze the coordinate silently, its
+                # momentum nan forever. c·0 is 0 where c is finite and nan where it is not, so the
+                # parameter turns nan and the training loop reports the divergence.
+                p.add_(c.sign().add_(c.mul_(0.0)), alpha=-lr)
                 m.lerp_(g, 1 - beta2)                # memory: β2·m + (1−β2)·g
         return loss

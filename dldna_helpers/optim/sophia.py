@@ -134,5 +134,7 @@ class Sophia(torch.optim.Optimizer):
                     p.mul_(1 - lr * group["weight_decay"])            # decoupled weight decay
                 m.lerp_(g, 1 - beta1)
                 ratio = (m / (rho * h).clamp_(min=group["eps"])).clamp_(-1.0, 1.0)
-                p.add_(ratio, alpha=-lr)
+                # the clip turns an inf momentum into a finite sign step (and h = inf into 0), which
+                # would hide the divergence: m·0 + h·0 is nan exactly where either is not finite
+                p.add_(ratio.add_(m.mul(0.0)).add_(h.mul(0.0)), alpha=-lr)
         return loss
