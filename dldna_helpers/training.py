@@ -162,10 +162,9 @@ def _evaluate(model, data, loss_fn, device, per_sample: bool):
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = device or next(model.parameters()).device
     sample_loss_fn = None
-    if per_sample:
+    if per_sample and hasattr(loss_fn, "reduction"):
+        # a torch loss module: the same loss per sample; other callables give correctness only
         sample_loss_fn = copy.copy(loss_fn)
-        if not hasattr(sample_loss_fn, "reduction"):
-            raise ValueError(f"per-sample losses need a loss with a 'reduction' attribute, got {type(loss_fn).__name__}")
         sample_loss_fn.reduction = "none"
     was_training = model.training
     model.eval()
@@ -180,18 +179,23 @@ def _evaluate(model, data, loss_fn, device, per_sample: bool):
         correct += int(hit.sum())
         count += len(yb)
         if per_sample:
-            losses.append(sample_loss_fn(out, yb).float().cpu())
+            if sample_loss_fn is not None:
+                losses.append(sample_loss_fn(out, yb).float().cpu())
             hits.append(hit.cpu())
     model.train(was_training)
     if count == 0:
         raise ValueError("evaluation data is empty: no batches were produced")
-    samples = (torch.cat(losses).numpy(), torch.cat(hits).numpy().astype(np.uint8)) if per_sample else None
+    samples = None
+    if per_sample:
+        samples = (torch.cat(losses).numpy() if losses else None, torch.cat(hits).numpy().astype(np.uint8))
     return total_loss / count, correct / count, samples
 
 
-def _pack_samples(losses: np.ndarray, correct: np.ndarray) -> tuple[str, str]:
+def _pack_samples(losses: np.ndarray | None, correct: np.ndarray) -> tuple[str, str | None]:
     """The per-sample results as two JSON-friendly strings (see :class:`History`)."""
     bits = f"{len(correct):08x}" + np.packbits(correct.astype(np.uint8)).tobytes().hex()
+    if losses is None:
+        return bits, None
     return bits, base64.b64encode(losses.astype("<f4").tobytes()).decode("ascii")
 
 
