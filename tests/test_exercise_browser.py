@@ -126,12 +126,16 @@ def test_a_hundred_thousand_characters_are_answered_at_once(site):
         return [performance.now() - t, res.status.eta_osc];
     }""", spec)
     assert ms[1] == "invalid" and ms[0] < 50, ms
-    # through the form: a script can set a value past maxlength; the answer still comes at once
+    # through the form: a script can set a value past maxlength; the answer still comes at once.
+    # The form is used once first with a short answer, so the page's first paint of feedback
+    # (fonts, layout: ~50 ms once, whatever the answer) is not counted as reading time.
     took = page.evaluate("""(id) => {
         const root = document.getElementById(id), box = root.querySelector("input[name='eta_osc']");
+        const button = root.querySelector("button.dldna-check");
+        box.value = "0.3"; button.click();
         box.value = "1" + " ".repeat(100000) + "2";
         const t = performance.now();
-        root.querySelector("button.dldna-check").click();
+        button.click();
         return performance.now() - t;
     }""", form_id)
     assert took < 50, took
