@@ -247,11 +247,17 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
              SHARPNESS_LRS * (SHARPNESS_POINTS + 1)),
     ]
     pages["exercises/applied"] = [
-        item for bn in (False, True) for _ in range(3)
-        for item in run_items("ex. 5: MLP ± BN × 3 scales", Net("bn_mlp", (("batchnorm", bn),)), "SGD", b, fm,
-                              p.exercise_epochs)]
+        item for bn in (False, True) for _ in range(3 * n_seeds_init)   # 3 scales × the seeds of 5.1
+        for item in run_items("ex. 5: MLP ± BN × 3 scales × seeds", Net("bn_mlp", (("batchnorm", bn),)), "SGD", b,
+                              fm, p.exercise_epochs)]
+    small = Net("mlp", (("hidden", (128,)),))            # exercise 7's learning-rate search
+    fit = (fm[0] * 5 // 6, fm[0] - fm[0] * 5 // 6)      # train on 5/6, validate on the rest
     pages["exercises/advanced"] = [
         Item("ex. 7: Adam/Lion, 20 steps", TrainStep(MLP_NET, "Adam", b), 40),
+        *[item for opt in ("Adam", "Lion") for _ in range(5 * 2)   # ~5 learning rates × 2 validation seeds
+          for item in run_items(f"ex. 7: {opt} on the validation split", small, opt, b, fit, p.exercise_epochs)],
+        *[item for opt in ("Adam", "Lion") for _ in range(n_seeds_init)
+          for item in run_items(f"ex. 7: {opt} at its pick", small, opt, b, fm, p.exercise_epochs)],
         *[item for _ in range(4 * n_seeds_init)   # four initializations × the seeds of 5.1
           for item in run_items("ex. 8: four inits × seeds", MLP_NET, "SGD", b, fm, p.exercise_epochs)],
     ]

@@ -1,51 +1,39 @@
-"""The kernel-free exercise checker in a real browser (headless Chromium from Debian).
+"""The kernel-free exercise checkers in a real browser (headless Chromium from Debian).
 
-The HTML that ``dldna_helpers.widgets`` emits for the static site is served locally and
-driven the way a reader uses it (tests/browser_utils.py: Playwright on the system
-Chromium, off-site requests blocked): answers are typed key by key into the inputs,
-'확인' is clicked or Enter pressed, and the feedback the page shows must equal the
-Python diagnosis line by line. The figure slider is moved with the keyboard.
+The exercise pages are served locally and driven the way a reader uses them (tests/browser_utils.py:
+Playwright on the system Chromium, off-site requests blocked). The pages are the built book
+(``_build/html`` or $DLDNA_SITE_DIR) when it exists — CI builds it before the tests — and otherwise
+pages made of the executed notebooks' checker outputs, which are the HTML the build embeds verbatim.
 
-The checkers of exercises 2–9 are tested the same way ON THE BUILT exercise pages
-(``_build/html`` or $DLDNA_SITE_DIR; build the book first, as for tests/test_browser.py),
-and the JavaScript reads the shared table of tricky inputs (tests/test_checkers.py) exactly
-as Python does.
+* The shared table of typed answers (tests/answer_table.py: every grammar row and every exercise
+  field's right value, roundings, slips and garbage) runs through the page's own JavaScript engine:
+  the lines it shows must be Python's lines, and every verdict the table's.
+* A 10⁵-character answer is answered in < 50 ms, and every answer box has ``maxlength``.
+* Each checker, typed key by key and submitted by click or Enter, shows Python's feedback.
+* Each answer box's accessible name is exactly its visible label (Playwright's role query).
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from dldna_helpers.answers import MAX_CHARS
 from dldna_helpers.checkers import check
-from dldna_helpers.widgets import diagnose, interactive_figure, momentum_checker_html, parse_js, read_number
+from dldna_helpers.widgets import interactive_figure
 
 from browser_utils import Browser, require_chromium, serve_folder
 
 require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
-from test_checkers import TITLES, TRICKY  # noqa: E402
+from answer_table import PAGES, exercise_rows, grammar_rows, notebook_outputs, page_specs, verdict_matches  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
-
-CASES = [
-    {"v1": "4", "w1": "1.6", "v2": "6.8", "w2": "0.92", "v3": "7.96", "w3": "0.124"},   # all right
-    {"w1": "1,6", "w2": "0,92", "w3": "0,124"},                                          # weights only, commas
-    {"v1": "0.4", "w1": "1.96"},                                                         # dampening
-    {"v1": "4", "w1": "2", "v2": "7.6", "w2": "1.6"},                                    # w before v
-    {"v1": "4", "w1": "1.24"},                                                           # Nesterov
-    {"v1": "4", "w1": "2.4"},                                                            # sign
-    {"w1": "1.6", "w2": "0.92", "w3": "0.12"},                                           # rounding
-    {"w1": "1.6", "w2": "영점구"},                                                        # not a number
-    {"v1": "−0.4"},                                                                      # v = μv − ηg, Unicode minus
-    {},                                                                                  # empty form
-]
-KEYS = ["v1", "w1", "v2", "w2", "v3", "w3"]
+SPECS = page_specs()
 
 
 def draw(a):
@@ -63,99 +51,111 @@ def browser():
         yield b
 
 
+def _pages_from_notebooks(folder: Path) -> None:
+    """exercises/<page>.html holding every interactive output of the executed notebook."""
+    (folder / "exercises").mkdir()
+    for page in PAGES:
+        parts = ["".join(out.get("data", {}).get("text/html", "")) for out in notebook_outputs(page)]
+        body = "".join(p for p in parts if "dldna-checker" in p or "dldna-figure-slider" in p)
+        (folder / "exercises" / f"{page}.html").write_text(
+            f"<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>{page}</title></head><body>"
+            f"{body}</body></html>", encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
-def page(tmp_path_factory, browser):
-    folder = tmp_path_factory.mktemp("exercise-site")
-    figure = interactive_figure(draw, {"a": [1, 2, 3]}, labels={"a": "기울기"}, live=False)
-    (folder / "index.html").write_text(
-        "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>연습</title></head><body>"
-        + momentum_checker_html(form_id="ex1") + figure.html + "</body></html>", encoding="utf-8")
-    frames = json.loads(re.search(r"class='frames'>(.*?)</script>", figure.html, re.S).group(1))
-    with serve_folder(folder) as base:
-        visit = browser.open(base + "/index.html", wait_for_math=False)
-        yield visit, frames
-        assert visit.problems() == []
-
-
-@pytest.mark.parametrize("i", range(len(CASES)))
-def test_typed_answers_get_the_python_feedback(page, i):
-    visit, _ = page
-    p, answers = visit.page, CASES[i]
-    for key in KEYS:
-        box = p.locator(f"#ex1 input[name='{key}']")
-        box.fill("")
-        if answers.get(key):
-            box.press_sequentially(answers[key])          # typed key by key, as a reader would
-    if i % 2:
-        p.locator("#ex1 input[name='w1']").press("Enter")  # Enter in a field submits
+def site(tmp_path_factory, browser):
+    """page name → (Playwright page, {title: form id}) for the three exercise pages."""
+    if (SITE / "exercises" / "basic.html").is_file():
+        folder = SITE
     else:
-        p.locator("#ex1 button.dldna-check").click()
-    shown = p.eval_on_selector_all("#ex1 .dldna-feedback span, #ex1 .dldna-feedback b",
-                                   "els => els.map(e => e.textContent)")
-    marked = p.eval_on_selector_all("#ex1 input[aria-invalid=true]", "els => els.map(e => e.name)")
-    fb = diagnose(answers)
-    assert shown == fb.lines
-    assert sorted(marked) == sorted(k for k, s in fb.status.items() if s in ("wrong", "invalid"))
-
-
-def test_hints_name_the_slips(page):
-    visit, _ = page
-    p = visit.page
-    for key in KEYS:
-        p.locator(f"#ex1 input[name='{key}']").fill("")
-    p.locator("#ex1 input[name='v1']").press_sequentially("0.4")
-    p.locator("#ex1 button.dldna-check").click()
-    assert "감쇠(dampening)" in p.locator("#ex1 .dldna-feedback").inner_text()
-
-
-def test_figure_slider_moves_between_saved_frames(page):
-    visit, frames = page
-    p = visit.page
-    slider = p.locator(".dldna-figure-slider input[type=range]")
-    image = p.locator(".dldna-figure-slider img")
-    label = p.locator(".dldna-figure-slider output")
-    assert image.get_attribute("src").endswith(frames[0]) and label.inner_text() == "1"
-    slider.focus()
-    p.keyboard.press("End")
-    assert image.get_attribute("src").endswith(frames[2]) and label.inner_text() == "3"
-    p.keyboard.press("ArrowLeft")
-    assert image.get_attribute("src").endswith(frames[1]) and label.inner_text() == "2"
-
-
-def test_javascript_reads_the_tricky_inputs_like_python(page):
-    """The very reading code the forms embed, on every entry of the shared table."""
-    visit, _ = page
-    raws = [raw for raw, _, _ in TRICKY]
-    got = visit.page.evaluate("(raws) => { " + parse_js()
-                              + " return raws.map(function (r) { var x = dldnaRead(r); return [x.value, x.code]; }); }", raws)
-    assert [tuple(g) for g in got] == [read_number(raw) for raw in raws]
-
-
-# ---------------------------------------------------------------- the built exercise pages
-@pytest.fixture(scope="module")
-def site_checkers(browser):
-    """Title → (page, form id, spec) of every general checker on the built exercise pages."""
-    if not (SITE / "exercises" / "basic.html").is_file():
-        pytest.fail(f"no built book at {SITE}: build it first with `bash scripts/build_book.sh`; "
-                    "these browser tests do not build it")
-    with serve_folder(SITE) as base:
+        folder = tmp_path_factory.mktemp("exercise-pages")
+        _pages_from_notebooks(folder)
+    with serve_folder(folder) as base:
         found, visits = {}, []
-        for name in ("basic", "applied", "advanced"):
+        for name in PAGES:
             visit = browser.open(f"{base}/exercises/{name}.html", wait_for_math=False)
             visits.append(visit)
+            forms = {}
             for form_id, blob in visit.page.eval_on_selector_all(
                     ".dldna-checker", "els => els.map(e => [e.id, e.querySelector(\"script[type='application/json']\").textContent])"):
-                spec = json.loads(blob)
-                if "title" in spec:
-                    found[spec["title"]] = (visit.page, form_id, spec)
+                forms[json.loads(blob)["title"]] = form_id
+            found[name] = (visit.page, forms)
         yield found
         for visit in visits:
             assert visit.problems() == []
 
 
-def submit(p, form_id, spec, answers, typed=True):
-    """Type ``answers`` (key → text, option key for choices) into the form and return its lines;
-    ``typed=False`` fills each input at once (faster, same value)."""
+def page_of(site, title):
+    return next((p, forms[title]) for p, forms in site.values() if title in forms)
+
+
+JS_CHECK = "(rows) => rows.map(r => { const a = {}; a[r.key] = r.raw; return DLDNA_CHECKER.check(r.spec, a); })"
+
+
+def run_rows_in(page, rows):
+    page.bring_to_front()
+    return page.evaluate(JS_CHECK, [{"spec": s, "key": k, "raw": raw} for s, k, raw, _, _ in rows])
+
+
+def test_the_shared_table_gets_the_same_verdicts_in_chromium(site):
+    """Every row through the page's own engine: Python's lines exactly, and the expected verdict."""
+    groups = {"basic": grammar_rows()}
+    for row in exercise_rows(SPECS):
+        page = next(name for name, (_, forms) in site.items() if row[0]["title"] in forms)
+        groups.setdefault(page, []).append(row)
+    total, disagree, unexpected = 0, [], []
+    for name, rows in groups.items():
+        shown = run_rows_in(site[name][0], rows)
+        for (spec, key, raw, status, hint), js in zip(rows, shown):
+            total += 1
+            if js["lines"] != check({key: raw}, spec).lines:
+                disagree.append((spec["title"], key, raw[:40], js["lines"]))
+            if not verdict_matches(spec, key, js["status"][key], js["hints"][key], status, hint):
+                unexpected.append((spec["title"], key, raw[:40], js["status"][key], js["hints"][key]))
+    assert total >= 150
+    assert disagree == [] and unexpected == []
+
+
+def test_a_hundred_thousand_characters_are_answered_at_once(site):
+    page, form_id = page_of(site, "문제 2 확인")
+    page.bring_to_front()
+    spec = SPECS["문제 2 확인"]
+    ms = page.evaluate("""(spec) => {
+        const raw = "1" + " ".repeat(100000) + "2", times = [];
+        let res;
+        for (let i = 0; i < 5; i++) {
+            const t = performance.now();
+            res = DLDNA_CHECKER.check(spec, {eta_osc: raw});
+            times.push(performance.now() - t);
+        }
+        return [Math.min(...times), res.status.eta_osc];
+    }""", spec)
+    assert ms[1] == "invalid" and ms[0] < 50, ms
+    # through the form: a script can set a value past maxlength; the answer still comes at once.
+    # The form is used once first with a short answer, so the page's first paint of feedback
+    # (fonts, layout: ~50 ms once, whatever the answer) is not counted as reading time.
+    took = page.evaluate("""(id) => {
+        const root = document.getElementById(id), box = root.querySelector("input[name='eta_osc']");
+        const button = root.querySelector("button.dldna-check");
+        box.value = "0.3"; button.click();
+        box.value = "1" + " ".repeat(100000) + "2";
+        const times = [];
+        for (let i = 0; i < 5; i++) {     // the fastest of five: a busy machine only adds time
+            const t = performance.now();
+            button.click();
+            times.push(performance.now() - t);
+        }
+        return Math.min(...times);
+    }""", form_id)
+    assert took < 50, took
+    assert "너무 깁니다" in page.locator(f"#{form_id} .dldna-feedback").inner_text()
+    for name, (p, _) in site.items():
+        lengths = p.eval_on_selector_all(".dldna-checker input[type=text]", "els => els.map(e => e.maxLength)")
+        assert lengths and set(lengths) == {MAX_CHARS}, name
+
+
+def submit(p, form_id, spec, answers, typed=True, enter=False):
+    """Type ``answers`` (key → text, option key for choices) into the form and return its lines."""
     p.bring_to_front()   # the pages share one browser: in a background tab every click waited ~2 s
     for f in spec["fields"]:
         if f["kind"] == "choice":
@@ -168,91 +168,95 @@ def submit(p, form_id, spec, answers, typed=True):
         box.fill("")
         if answers.get(f["key"]):
             box.press_sequentially(answers[f["key"]]) if typed else box.fill(answers[f["key"]])
-    p.locator(f"#{form_id} button.dldna-check").click()
+    first_box = next((f["key"] for f in spec["fields"] if f["kind"] != "choice"), None)
+    if enter and first_box:
+        p.locator(f"#{form_id} input[name='{first_box}']").press("Enter")   # Enter in a field submits
+    else:
+        p.locator(f"#{form_id} button.dldna-check").click()
     return p.eval_on_selector_all(f"#{form_id} .dldna-feedback span, #{form_id} .dldna-feedback b",
                                   "els => els.map(e => e.textContent)")
 
 
 def scenarios(spec):
-    """Right answers, wrong ones, a slip in each field that has one, and an empty form.
+    """Right answers (as a reader rounds them), wrong ones, the first slip of every field, an empty form."""
+    from answer_table import rounded
 
-    Slips of chained fields are computed from the right previous values, so in the chain only
-    the first (``slip``) or the last (``slip_late``) field gets its slip, the others the answer.
-    """
-    right, wrong = {}, {}
-    slip, slip_late = {}, {}
-    chains = {}
-    for f in spec["fields"]:
-        if f.get("chain"):
-            chains.setdefault(f["chain"], []).append(f["key"])
+    right, wrong, slip = {}, {}, {}
     for f in spec["fields"]:
         k = f["key"]
         if f["kind"] == "choice":
             right[k] = next(o["key"] for o in f["options"] if o["correct"])
-            wrong[k] = next(o["key"] for o in f["options"] if not o["correct"])
-            slip[k] = slip_late[k] = wrong[k]
-            continue
-        if f["kind"] == "values":
-            fmt = lambda vs: "; ".join(f"{v:.6g}" for v in vs)   # noqa: E731
-            right[k], wrong[k] = fmt(f["value"]), fmt([v * 1.37 + 0.7 for v in f["value"]])
-            first = fmt(f["slips"][0]["value"]).replace("; ", ", ") if f["slips"] else right[k]
+            slip[k] = wrong[k] = next(o["key"] for o in f["options"] if not o["correct"])
+        elif f["kind"] == "values":
+            right[k] = "; ".join(rounded(t["value"], f["precision"]) for t in f["items"])
+            wrong[k] = "; ".join(f"{t['value'] * 1.37 + 0.7:.6g}" for t in f["items"])
+            slip[k] = "; ".join(rounded(t["value"], f["precision"]) for t in f["slips"][0]["items"]) if f["slips"] else right[k]
         else:
-            fmt = (lambda v: str(int(round(v)))) if f["kind"] == "integer" else (lambda v: f"{v:.6g}")
-            right[k] = fmt(f["value"]).replace(".", ",", 1) if k == "eta_osc" else fmt(f["value"])   # a decimal comma once
-            wrong[k] = fmt(f["value"] * 1.37 + 7)
-            first = fmt(f["slips"][0]["value"]) if f["slips"] else right[k]
-        chain = chains.get(f.get("chain"), [k])
-        slip[k] = first if k == chain[0] else right[k]
-        slip_late[k] = first if k == chain[-1] else right[k]
-    return {"right": right, "wrong": wrong, "slip": slip, "slip_late": slip_late, "empty": {}}
+            right[k] = rounded(f["value"], f["precision"]).replace(".", ",", 1) if k == "eta_osc" else rounded(f["value"], f["precision"])
+            wrong[k] = str(round(f["value"] * 1.37 + 7)) if f["kind"] == "integer" else f"{f['value'] * 1.37 + 7:.6g}"
+            slip[k] = rounded(f["slips"][0]["value"], f["precision"]) if f["slips"] else right[k]
+    return {"right": right, "wrong": wrong, "slip": slip, "empty": {}}
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("title", TITLES)
-def test_built_exercise_checker_gives_the_python_feedback(site_checkers, title):
-    p, form_id, spec = site_checkers[title]
-    for name, answers in scenarios(spec).items():
-        shown = submit(p, form_id, spec, answers, typed=name in ("right", "slip"))
+@pytest.mark.parametrize("title", [f"문제 {n} 확인" for n in range(1, 10)])
+def test_each_checker_form_shows_the_python_feedback(site, title):
+    p, form_id = page_of(site, title)
+    spec = SPECS[title]
+    for i, (name, answers) in enumerate(scenarios(spec).items()):
+        shown = submit(p, form_id, spec, answers, typed=name in ("right", "slip"), enter=i % 2 == 1)
         expected = check(answers, spec)
         assert shown == expected.lines, name
         if name == "right":
             assert expected.all_correct
         elif name == "wrong":
             assert all(s == "wrong" for s in expected.status.values()) and all(expected.hints.values())
-        elif name.startswith("slip"):
-            slipped = [f for f in spec["fields"] if f["kind"] != "choice" and f["slips"] and expected.status[f["key"]] != "correct"]
-            assert slipped and all(expected.hints[f["key"]] == f["slips"][0]["hint"] for f in slipped)
+    marked = p.eval_on_selector_all(f"#{form_id} input[aria-invalid=true]", "els => els.map(e => e.name)")
+    assert marked == []    # the last scenario (empty) marks nothing
 
 
 @pytest.mark.browser
-def test_built_page_reads_the_tricky_inputs_like_python(site_checkers):
-    p, form_id, spec = site_checkers["문제 2 확인"]
-    p.bring_to_front()
-    for raw, _, _ in TRICKY:
-        if "\n" in raw:
-            continue                      # a text input drops line breaks before any script sees them
-        box = p.locator(f"#{form_id} input[name='eta_osc']")
-        for f in spec["fields"]:
-            if f["kind"] != "choice":
-                p.locator(f"#{form_id} input[name='{f['key']}']").fill("")
-        box.fill(raw)
-        p.locator(f"#{form_id} button.dldna-check").click()
-        shown = p.eval_on_selector_all(f"#{form_id} .dldna-feedback span, #{form_id} .dldna-feedback b",
-                                       "els => els.map(e => e.textContent)")
-        assert shown == check({"eta_osc": raw}, spec).lines, repr(raw)
+def test_each_answer_box_is_named_by_its_visible_label(site):
+    """The accessible name of every text box equals the text of its visible <label> (issue 27)."""
+    for name, (p, forms) in site.items():
+        p.bring_to_front()
+        labels = p.eval_on_selector_all(
+            ".dldna-checker label.dldna-prompt",
+            "els => els.map(e => [e.htmlFor, e.innerText, document.getElementById(e.htmlFor).tagName])")
+        boxes = p.eval_on_selector_all(".dldna-checker input[type=text]", "els => els.map(e => e.id)")
+        assert sorted(b for b, _, _ in labels) == sorted(boxes) and all(tag == "INPUT" for *_, tag in labels)
+        for box_id, text in ((b, t) for b, t, _ in labels):
+            found = p.get_by_role("textbox", name=text, exact=True)
+            assert found.count() >= 1 and box_id in found.evaluate_all("els => els.map(e => e.id)"), (name, text)
+        groups = p.eval_on_selector_all(".dldna-checker fieldset", "els => els.map(e => e.querySelector('legend').innerText)")
+        assert all(p.get_by_role("group", name=g, exact=True).count() >= 1 for g in groups), name
 
 
-@pytest.mark.browser
-def test_built_momentum_checker_uses_the_corrected_hint(site_checkers):
-    p = site_checkers["문제 2 확인"][0]             # exercise 1 is on the same page
+# ---------------------------------------------------------------- the figure slider (a page of its own)
+@pytest.fixture(scope="module")
+def slider_page(tmp_path_factory, browser):
+    folder = tmp_path_factory.mktemp("slider-site")
+    figure = interactive_figure(draw, {"a": [1, 2, 3]}, labels={"a": "기울기"}, live=False)
+    (folder / "index.html").write_text(
+        "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>연습</title></head><body>"
+        + figure.html + "</body></html>", encoding="utf-8")
+    frames = json.loads(re.search(r"class='frames'>(.*?)</script>", figure.html, re.S).group(1))
+    with serve_folder(folder) as base:
+        visit = browser.open(base + "/index.html", wait_for_math=False)
+        yield visit, frames
+        assert visit.problems() == []
+
+
+def test_figure_slider_moves_between_saved_frames(slider_page):
+    visit, frames = slider_page
+    p = visit.page
     p.bring_to_front()
-    root = p.locator(".dldna-checker[id^='dldna-momentum-']")
-    form_id = root.get_attribute("id")
-    p.locator(f"#{form_id} input[name='v1']").press_sequentially("4")
-    p.locator(f"#{form_id} input[name='w1']").press_sequentially("1,6")
-    p.locator(f"#{form_id} input[name='v2']").press_sequentially("123")
-    p.locator(f"#{form_id} button.dldna-check").click()
-    shown = p.eval_on_selector_all(f"#{form_id} .dldna-feedback span, #{form_id} .dldna-feedback b",
-                                   "els => els.map(e => e.textContent)")
-    assert shown == diagnose({"v1": "4", "w1": "1,6", "v2": "123"}).lines
-    assert any("v₂ = μ·v₁ + g₂이고 g₂ = 2·w₁" in line for line in shown)
+    slider = p.locator(".dldna-figure-slider input[type=range]")
+    image = p.locator(".dldna-figure-slider img")
+    label = p.locator(".dldna-figure-slider output")
+    assert image.get_attribute("src").endswith(frames[0]) and label.inner_text() == "1"
+    slider.focus()
+    p.keyboard.press("End")
+    assert image.get_attribute("src").endswith(frames[2]) and label.inner_text() == "3"
+    p.keyboard.press("ArrowLeft")
+    assert image.get_attribute("src").endswith(frames[1]) and label.inner_text() == "2"

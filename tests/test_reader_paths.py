@@ -262,5 +262,5 @@ def test_without_ipywidgets_every_exercise_checker_is_the_static_form(monkeypatc
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        form = checkers.checker([checkers.number("x", "x", 1.5)], title="t", live=True)
+        form = checkers.checker([checkers.number("x", "x", 1.5, exact=True)], title="t", live=True)
     assert form.widget is None and "<form" in form.html
