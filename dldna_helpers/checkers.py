@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import answers
-from .report import significant as sci  # numbers in feedback: significant digits, ×10ⁿ, no e-notation
+from .report import significant  # numbers in feedback: significant digits, ×10ⁿ, no e-notation
 from .widgets import LiveOrStatic, with_live_view
 
 __all__ = ["number", "integer", "values", "choice", "checker_spec", "check", "CheckResult", "checker_html",
-           "checker", "sci", "precision_text", "MESSAGES"]
+           "checker", "precision_text", "MESSAGES"]
 
 _KEY = r"^[A-Za-z][\w-]*$"
 _SLACK = 1e-9          # relative slack on every tolerance: floating-point error, not leniency
