@@ -122,12 +122,22 @@ class PageVisit:
                 + [f"off-site request (blocked): {r}" for r in self.offsite_requests])
 
 
-class Browser:
-    """Headless Chromium with a fresh profile; use as a context manager."""
+PHONE = (390, 844)   # the phone of DESIGN.md's reader paths (with touch, device scale 3)
 
-    def __init__(self, viewport: tuple[int, int] = (1280, 900), timeout_ms: int = 30_000) -> None:
+
+class Browser:
+    """Headless Chromium with a fresh profile; use as a context manager.
+
+    ``mobile=True`` emulates a phone or tablet as Chromium's device mode does: ``is_mobile``
+    (the meta viewport applies, the page may be zoomed), ``has_touch`` (taps, not clicks, and
+    no hover) and ``device_scale``."""
+
+    def __init__(self, viewport: tuple[int, int] = (1280, 900), timeout_ms: int = 30_000, *,
+                 mobile: bool = False, device_scale: float = 3) -> None:
         self.viewport = viewport
         self.timeout_ms = timeout_ms
+        self.mobile = mobile
+        self.device_scale = device_scale
         self._pw = None
         self._context = None
         self._profile: str | None = None
@@ -142,11 +152,13 @@ class Browser:
         executable = chromium_path()
         self._profile = tempfile.mkdtemp(prefix="dldna-chromium-")
         self._pw = sync_playwright().start()
+        device = ({"is_mobile": True, "has_touch": True, "device_scale_factor": self.device_scale}
+                  if self.mobile else {})
         try:
             self._context = self._pw.chromium.launch_persistent_context(
                 self._profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS,
                 viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                locale="ko-KR", service_workers="block")
+                locale="ko-KR", service_workers="block", **device)
         except Exception:
             self._pw.stop()
             raise
