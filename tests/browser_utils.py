@@ -34,6 +34,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "_assets" / "test-vendor" / "axe-core" / "axe.min.js"   # scripts/fetch_assets.sh
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -214,3 +215,18 @@ class Browser:
         if self._current is visit:
             self._current = None
         visit.page.close()
+
+
+def run_axe(page, *, context: str = "document") -> list[dict]:
+    """axe-core's violations on the loaded ``page`` (the vendored, pinned copy, injected as a
+    script tag), each ``{id, impact, help, nodes: [target selectors]}``."""
+    if not AXE.is_file():
+        raise FileNotFoundError(f"{AXE} missing: run `bash scripts/fetch_assets.sh` (scripts/setup_env.sh does)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate("""async (context) => {
+        const result = await axe.run(context === "document" ? document : document.querySelector(context),
+                                     {resultTypes: ["violations"]});
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" "))}));
+    }""", context)

@@ -45,7 +45,8 @@ def build(out: Path, timeout: int = 900) -> Path:
     """Assemble and build the fixture book under ``out``; returns its ``_build/html``."""
     book = assemble(Path(out) / "book")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               MPLBACKEND="Agg", OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+               OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    env.pop("MPLBACKEND", None)   # the kernel's inline backend, as in the book build: plt.show() shows
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", str(book)],
                             env=env, capture_output=True, text=True, timeout=timeout)
@@ -54,6 +55,21 @@ def build(out: Path, timeout: int = 900) -> Path:
         raise RuntimeError(f"the fixture book did not build (exit {result.returncode}):\n"
                            + (result.stdout[-4000:] + result.stderr[-4000:]))
     return site
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def built_site(base: Path) -> Path:
+    """The fixture site, built once per test process under ``base`` (``$DLDNA_FIXTURE_SITE``: an
+    already built ``_build/html`` to use instead, while working on the tests)."""
+    prebuilt = os.environ.get("DLDNA_FIXTURE_SITE")
+    if prebuilt:
+        return Path(prebuilt)
+    key = str(base)
+    if key not in _BUILT:
+        _BUILT[key] = build(Path(base) / "fixture-site")
+    return _BUILT[key]
 
 
 if __name__ == "__main__":

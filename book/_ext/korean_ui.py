@@ -90,6 +90,13 @@ FIXED_STRINGS = {
     'alt="Colab logo"': 'alt="Colab 로고"',
     'title="Launch on Binder"': 'title="Binder에서 실행"',
     'title="Launch on Colab"': 'title="Colab에서 실행"',
+    # a name that differs from the visible text ("검색" vs "검색 Ctrl+K", "색상 모드" vs the icon's
+    # title "밝게") is what speech-input users cannot say (axe: label-content-name-mismatch)
+    'class="btn search-button-field search-button__button pst-js-only" title="검색" aria-label="검색"':
+        'class="btn search-button-field search-button__button pst-js-only" title="검색"',
+    'data-mode="light" title="밝게"': 'data-mode="light"',
+    'data-mode="dark"  title="어둡게"': 'data-mode="dark"',
+    'data-mode="auto"  title="시스템 설정"': 'data-mode="auto"',
 }
 
 # Summaries of hidden cell parts, by the part myst-nb hides ({type} in its prompt).
