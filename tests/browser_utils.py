@@ -186,11 +186,15 @@ class Browser:
             self._current.offsite_requests.append(url)
         route.abort()
 
-    def open(self, url: str, *, color_scheme: str | None = None, wait_for_math: bool = True) -> PageVisit:
-        """Load ``url`` in a new tab; wait for the load event and for MathJax to finish."""
+    def open(self, url: str, *, color_scheme: str | None = None, wait_for_math: bool = True,
+             init_script: str | None = None) -> PageVisit:
+        """Load ``url`` in a new tab; wait for the load event and for MathJax to finish.
+        ``init_script`` runs in the page before its own scripts (e.g. to set a timeout)."""
         if self._context is None:
             raise RuntimeError("use Browser() as a context manager before open()")
         page = self._context.new_page()
+        if init_script:
+            page.add_init_script(init_script)
         if color_scheme:
             page.emulate_media(color_scheme=color_scheme)
         visit = PageVisit(url=url, page=page)
