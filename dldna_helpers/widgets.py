@@ -541,9 +541,9 @@ MIN_SLIDER_DPI = 110   # a lower ``dpi`` (older pages asked for 56-64) is raised
 
 
 def _figure_png(fig: Any, dpi: int) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    from .figures import figure_png
+
+    return base64.b64encode(figure_png(fig, dpi)).decode("ascii")
 
 
 def _frame_alt(alt: str | Callable[..., str] | None, caption: str | None,
