@@ -5,7 +5,8 @@
    - Names for the solution toggles ("Toggle hidden content" on every one) and the hint buttons.
    - The skip link to the first interactive figure or checker moves the keyboard focus there.
    - Live Code: if thebe cannot be loaded or its kernel does not start in time, a Korean notice
-     with the Colab and Binder links replaces the endless "Loading thebe from CDN...". */
+     with the Colab and Binder links replaces the endless "Loading thebe from CDN...".
+   - Printing: equations wider than the paper are set smaller to fit. */
 (function () {
   "use strict";
 
@@ -143,6 +144,24 @@
         }
       }, 500);
     }, true);
+  }
+
+  /* ---------------------------------------------------------- equations on paper */
+  // On screen a wide equation scrolls; on paper it cannot, so it is set smaller to fit the page
+  // (measured once the print layout applies, restored afterwards).
+  function fitEquations(printing) {
+    document.querySelectorAll('div.math mjx-container[display="true"]').forEach(function (m) {
+      m.style.fontSize = "";
+      if (!printing) return;
+      var ratio = m.clientWidth / m.scrollWidth;
+      if (ratio < 1) m.style.fontSize = Math.max(0.5, ratio * 0.97) * 100 + "%";
+    });
+  }
+  if (window.matchMedia) {
+    var print = window.matchMedia("print");
+    var onChange = function (e) { fitEquations(e.matches); };
+    if (print.addEventListener) print.addEventListener("change", onChange);
+    else if (print.addListener) print.addListener(onChange);
   }
 
   watchLiveCode();
