@@ -44,7 +44,7 @@ READING_JS = r"""() => {
       visibleRight: Math.round(scrolls ? box.right : content.right),
       numberRight: number ? Math.round(number.getBoundingClientRect().right) : 0,
       scrolls,
-      cue: scrolls ? /gradient/.test(style.backgroundImage) : true,
+      cue: scrolls ? m.classList.contains("dldna-scrolls") && /gradient/.test(style.backgroundImage) : true,
     };
   });
   const broken = [];

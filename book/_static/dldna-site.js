@@ -6,6 +6,7 @@
    - The skip link to the first interactive figure or checker moves the keyboard focus there.
    - Live Code: if thebe cannot be loaded or its kernel does not start in time, a Korean notice
      with the Colab and Binder links replaces the endless "Loading thebe from CDN...".
+   - Wide equations that scroll get a visible cue (class dldna-scrolls, dldna-site.css).
    - Printing: equations wider than the paper are set smaller to fit. */
 (function () {
   "use strict";
@@ -146,6 +147,35 @@
     }, true);
   }
 
+  /* ---------------------------------------------------------- equations that scroll */
+  function backgroundOf(element) {
+    for (var e = element; e; e = e.parentElement) {
+      var colour = getComputedStyle(e).backgroundColor;
+      if (colour && colour !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(colour)) return colour;
+    }
+    return "";
+  }
+  function markScrollingEquations() {
+    document.querySelectorAll('div.math mjx-container[display="true"]').forEach(function (m) {
+      var scrolls = m.scrollWidth > m.clientWidth + 1;
+      m.classList.toggle("dldna-scrolls", scrolls);
+      if (scrolls) m.style.setProperty("--dldna-eq-bg", backgroundOf(m.parentElement));
+    });
+  }
+  function watchEquations() {
+    var mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(markScrollingEquations);
+    else markScrollingEquations();
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(markScrollingEquations, 150);
+    });
+    // the colour mode changes the surroundings' colour
+    new MutationObserver(markScrollingEquations).observe(document.documentElement,
+      {attributes: true, attributeFilter: ["data-theme"]});
+  }
+
   /* ---------------------------------------------------------- equations on paper */
   // On screen a wide equation scrolls; on paper it cannot, so it is set smaller to fit the page
   // (measured once the print layout applies, restored afterwards).
@@ -169,6 +199,7 @@
     forwardToggles(".primary-toggle");
     forwardToggles(".secondary-toggle");
     wireSkipLinks();
+    watchEquations();
     // sphinx-togglebutton adds its buttons at DOMContentLoaded too: name them after it
     setTimeout(nameToggleButtons, 0);
   });
