@@ -16,8 +16,8 @@ a figure (:class:`numbered_output`, rendered as a ``figure``) with the caption "
 ``math_numfig: false``), and the image gets its ``alt`` text and ``loading="lazy"``. Sphinx's own
 figure numbers stay off (they would count across the whole book), so the numbers are the page's.
 
-At ``doctree-resolved`` (HTML only) the PNG of a figure is linked to itself (tap to enlarge: the
-full-resolution file, which a phone can zoom), and the frames of a slider figure, which the
+At ``doctree-resolved`` (HTML only) every output image is linked to its file (tap to enlarge: the
+full-resolution PNG, which a phone can zoom), and the frames of a slider figure, which the
 notebook carries as ``data:`` URIs so that Colab needs no files, are written to ``_images/`` and
 referred to by URL, so that a page loads only the frame it shows (pages stay under 3 MB).
 """
@@ -174,15 +174,23 @@ def _frames_to_files(app: Sphinx, html: str, images_uri: str) -> str:
     return DATA_URI.sub(to_file, html)
 
 
+def _in_cell_output(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, numbered_output) or (isinstance(parent, nodes.container)
+                                                   and "cell_output" in parent.get("classes", [])):
+            return True
+        parent = parent.parent
+    return False
+
+
 def link_and_serve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """HTML only: figures link to their full-resolution file; slider frames become files."""
+    """HTML only: output figures link to their full-resolution file; slider frames become files."""
     if app.builder.format != "html":
         return
     images_uri = _images_uri(app, docname)
-    for figure in list(doctree.findall(numbered_output)):
-        for image in list(figure.findall(nodes.image)):
-            if isinstance(image.parent, nodes.reference):
-                continue
+    for image in list(doctree.findall(nodes.image)):
+        if _in_cell_output(image) and not isinstance(image.parent, nodes.reference):
             candidate = image.get("candidates", {}).get("*", image["uri"])
             known = app.env.images.get(candidate)
             if not known:
