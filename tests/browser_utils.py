@@ -34,6 +34,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+NOT_PAGES = {"_static", "_sources", "_images", "vendor", "_sphinx_design_static"}
 AXE = ROOT / "_assets" / "test-vendor" / "axe-core" / "axe.min.js"   # scripts/fetch_assets.sh
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -102,6 +103,22 @@ def serve_folder(folder: str | Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of a built site (paths relative to it), not its assets nor the redirect at its
+    root; an empty list when there is no built site."""
+    if not (Path(site) / "search.html").is_file():
+        return []
+    pages = []
+    for path in sorted(Path(site).rglob("*.html")):
+        rel = path.relative_to(site)
+        if rel.parts[0] in NOT_PAGES:
+            continue
+        if 'http-equiv="refresh"' in path.read_text(encoding="utf-8", errors="replace")[:2000].lower():
+            continue
+        pages.append(rel.as_posix())
+    return pages
 
 
 @dataclass
@@ -214,6 +231,14 @@ class Browser:
                 }
             }""")
         return visit
+
+    def evaluate(self, url: str, function, *args, **open_options):
+        """Open ``url``, call ``function(page, *args)`` and close the tab; returns (result, problems)."""
+        visit = self.open(url, **open_options)
+        try:
+            return function(visit.page, *args), visit.problems()
+        finally:
+            self.close_page(visit)
 
     def close_page(self, visit: PageVisit) -> None:
         if self._current is visit:

@@ -23,13 +23,12 @@ from urllib.parse import quote
 import pytest
 
 import fixture_site
-from browser_utils import Browser, require_chromium, run_axe, serve_folder
+from browser_utils import Browser, require_chromium, run_axe, serve_folder, site_pages
 
 require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
-NOT_PAGES = {"_static", "_sources", "_images", "vendor", "_sphinx_design_static"}
 pytestmark = pytest.mark.browser
 
 # Moderate axe-core findings that stay, and why. Anything else moderate fails the test.
@@ -54,20 +53,6 @@ STRINGS_JS = """() => {
   seen.push(document.body.innerText);
   return seen.join("\\n");
 }"""
-
-
-def site_pages(site: Path) -> list[str]:
-    if not (site / "search.html").is_file():
-        return []
-    out = []
-    for path in sorted(site.rglob("*.html")):
-        rel = path.relative_to(site)
-        if rel.parts[0] in NOT_PAGES:
-            continue
-        if re.search(r'http-equiv="refresh"', path.read_text(encoding="utf-8", errors="replace")[:2000], re.I):
-            continue
-        out.append(rel.as_posix())
-    return out
 
 
 BOOK_PAGES = site_pages(SITE) or ["(no built site)"]
@@ -212,26 +197,15 @@ def presses_to_first_control(page, limit: int = 10) -> int | None:
     return None
 
 
-@pytest.mark.parametrize("page", ["book/figures.html", "exercises/practice.html"])
-def test_keyboard_reaches_the_first_control_in_ten_presses_on_the_fixture(fixture, page):
-    base, browser = fixture
-    visit = browser.open(f"{base}/{page}")
-    try:
-        presses = presses_to_first_control(visit.page)
-    finally:
-        browser.close_page(visit)
-    assert presses is not None and presses <= 10, f"{page}: not reached in 10 presses"
+INTERACTIVE_PAGES = [p for p in BOOK_PAGES if (SITE / p).is_file()
+                     and re.search(r"dldna-(figure-slider|checker)", (SITE / p).read_text(encoding="utf-8"))]
 
 
-@pytest.mark.parametrize("page", [p for p in BOOK_PAGES if (SITE / p).is_file()
-                                  and re.search(r"dldna-(figure-slider|checker)", (SITE / p).read_text(encoding="utf-8"))])
-def test_keyboard_reaches_the_first_control_in_ten_presses(book, page):
-    base, browser = book
-    visit = browser.open(f"{base}/{quote(page)}")
-    try:
-        presses = presses_to_first_control(visit.page)
-    finally:
-        browser.close_page(visit)
+@pytest.mark.parametrize("site, page", [("fixture", "book/figures.html"), ("fixture", "exercises/practice.html")]
+                         + [("book", p) for p in INTERACTIVE_PAGES])
+def test_keyboard_reaches_the_first_control_in_ten_presses(request, site, page):
+    base, browser = request.getfixturevalue(site)
+    presses, _ = browser.evaluate(f"{base}/{quote(page)}", presses_to_first_control)
     assert presses is not None and presses <= 10, f"{page}: not reached in 10 presses"
 
 

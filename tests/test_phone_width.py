@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_utils import PHONE, Browser, require_chromium, serve_folder
+from browser_utils import PHONE, Browser, require_chromium, serve_folder, site_pages
 
 require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
@@ -76,10 +76,7 @@ READING_JS = r"""() => {
 
 
 def phone_pages() -> list[str]:
-    if not (SITE / "search.html").is_file():
-        return ["(no built site)"]
-    return [p.relative_to(SITE).as_posix()
-            for p in sorted([*SITE.glob("book/*.html"), *SITE.glob("exercises/*.html")])]
+    return [p for p in site_pages(SITE) if p.startswith(("book/", "exercises/"))] or ["(no built site)"]
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +91,7 @@ def phone():
 @pytest.mark.parametrize("page", phone_pages())
 def test_a_phone_reader_sees_whole_equations_words_and_pages(phone, page, scheme):
     base, browser = phone
-    visit = browser.open(f"{base}/{page}", color_scheme=scheme)
-    try:
-        facts = visit.page.evaluate(READING_JS)
-        problems = visit.problems()
-    finally:
-        browser.close_page(visit)
+    facts, problems = browser.evaluate(f"{base}/{page}", lambda p: p.evaluate(READING_JS), color_scheme=scheme)
     where = f"{page} at {PHONE[0]} px ({scheme})"
     assert problems == [], f"{where}: {problems}"
     cut = [e for e in facts["equations"] if e["visibleRight"] > facts["edge"] + 1 or e["numberRight"] > facts["edge"] + 1]
@@ -111,23 +103,21 @@ def test_a_phone_reader_sees_whole_equations_words_and_pages(phone, page, scheme
     assert facts["broken"] == [], f"{where}: Korean words broken across lines: {facts['broken']}"
 
 
-def test_screenshots_of_every_page_at_phone_width():
-    """Full-length screenshots (device scale 1, to keep them small) for a person to look at."""
-    if not (SITE / "search.html").is_file():
-        pytest.fail(f"no built book at {SITE}")
+def test_screenshots_of_every_page_at_phone_width(phone):
+    """Full-length screenshots (one pixel per CSS pixel, to keep them small) for a person to look at."""
+    base, browser = phone
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_folder(SITE) as base, Browser(viewport=PHONE, mobile=True, device_scale=1) as browser:
-        for page in phone_pages():
-            for scheme in ("light", "dark"):
-                visit = browser.open(f"{base}/{page}", color_scheme=scheme)
-                try:
-                    visit.page.evaluate("""async () => {   // let lazy figures load before the shot
-                        for (const img of document.querySelectorAll("img[loading=lazy]")) img.loading = "eager";
-                        await Promise.all([...document.images].map((i) => i.complete ? null :
-                            new Promise((ok) => { i.onload = i.onerror = ok; setTimeout(ok, 10000); })));
-                    }""")
-                    name = page.replace("/", "__")[:-5] + f"__{scheme}.png"
-                    visit.page.screenshot(path=str(SHOTS / name), full_page=True)
-                finally:
-                    browser.close_page(visit)
+    for page in phone_pages():
+        for scheme in ("light", "dark"):
+            visit = browser.open(f"{base}/{page}", color_scheme=scheme)
+            try:
+                visit.page.evaluate("""async () => {   // let lazy figures load before the shot
+                    for (const img of document.querySelectorAll("img[loading=lazy]")) img.loading = "eager";
+                    await Promise.all([...document.images].map((i) => i.complete ? null :
+                        new Promise((ok) => { i.onload = i.onerror = ok; setTimeout(ok, 10000); })));
+                }""")
+                name = page.replace("/", "__")[:-5] + f"__{scheme}.png"
+                visit.page.screenshot(path=str(SHOTS / name), full_page=True, scale="css")
+            finally:
+                browser.close_page(visit)
     assert len(list(SHOTS.glob("*.png"))) >= 2 * len(phone_pages())

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 import fixture_site
+from browser_utils import site_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
-NOT_PAGES = {"_static", "_sources", "_images", "vendor", "_sphinx_design_static"}
 HANGUL = re.compile("[가-힣]")
 PATH_LIKE = re.compile(r"(\.(png|jpe?g|gif|svg|webp)\b)|(^|[\s/])_images/|^\.\.?/|^data:", re.I)
 # English the themes used to show (issue 27); none may be left on a page (attributes or text).
@@ -38,15 +38,7 @@ ENGLISH_UI = ["Skip to main content", "Back to top", "Toggle primary sidebar", "
 
 
 def pages(site: Path) -> list[Path]:
-    out = []
-    for path in sorted(site.rglob("*.html")):
-        rel = path.relative_to(site)
-        if rel.parts[0] in NOT_PAGES:
-            continue
-        if re.search(r'http-equiv="refresh"', path.read_text(encoding="utf-8", errors="replace")[:2000], re.I):
-            continue
-        out.append(path)
-    return out
+    return [site / page for page in site_pages(site)]
 
 
 class _Images(HTMLParser):

@@ -143,21 +143,19 @@ def install_translations(app: Sphinx) -> None:
             locale.translators[key] = override
 
 
+def korean_strings(html: str) -> str:
+    """``html`` with the theme templates' fixed English strings in Korean (:data:`FIXED_STRINGS`)."""
+    for english, korean in FIXED_STRINGS.items():
+        html = html.replace(english, korean)
+    return html
+
+
 def replace_fixed_strings(app: Sphinx, exception: Exception | None) -> None:
     """Korean for the strings theme templates write as they are, in every written page."""
-    if exception is not None or app.builder.format != "html":
-        return
-    from pathlib import Path
+    from page_scripts import rewrite_pages   # a sibling local extension
 
-    for path in Path(app.outdir).rglob("*.html"):
-        if path.relative_to(app.outdir).parts[0] in ("vendor", "_static"):
-            continue
-        text = path.read_text(encoding="utf-8")
-        fixed = text
-        for english, korean in FIXED_STRINGS.items():
-            fixed = fixed.replace(english, korean)
-        if fixed != text:
-            path.write_text(fixed, encoding="utf-8")
+    if exception is None:
+        rewrite_pages(app, lambda html, path: korean_strings(html))
 
 
 class KoreanCellPrompts(SphinxPostTransform):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sphinx.application import Sphinx
 
@@ -63,16 +63,25 @@ def drop_icon_script(html: str, search_page: bool = False) -> str:
     return html if search_page else SEARCH_SCRIPTS.sub("", html)
 
 
-def drop_icon_script_from_pages(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
+def rewrite_pages(app: Sphinx, rewrite: Callable[[str, Path], str]) -> None:
+    """Apply ``rewrite(html, path)`` to every written page of an HTML build (for what the theme's
+    templates write as it is; called at ``build-finished``)."""
+    if app.builder.format != "html":
         return
-    for path in Path(app.outdir).rglob("*.html"):
-        if path.relative_to(app.outdir).parts[0] in ("vendor", "_static"):
+    outdir = Path(app.outdir)
+    for path in outdir.rglob("*.html"):
+        if path.relative_to(outdir).parts[0] in ("vendor", "_static"):
             continue
         text = path.read_text(encoding="utf-8")
-        fixed = drop_icon_script(text, search_page=path.name == "search.html" and path.parent == Path(app.outdir))
+        fixed = rewrite(text, path)
         if fixed != text:
             path.write_text(fixed, encoding="utf-8")
+
+
+def drop_icon_script_from_pages(app: Sphinx, exception: Exception | None) -> None:
+    if exception is None:
+        rewrite_pages(app, lambda html, path: drop_icon_script(
+            html, search_page=path.name == "search.html" and path.parent == Path(app.outdir)))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
