@@ -107,23 +107,123 @@ def momentum_checker(*args: Any, **kwargs: Any) -> LiveOrStatic:
 
 
 # ------------------------------------------------------------------ figures with sliders
+SLIDER_DPI = 120       # frames sharp on phones and 2x screens, like figures.FIGURE_DPI
+MIN_SLIDER_DPI = 110   # a lower ``dpi`` (older pages asked for 56-64) is raised to this
+
+
 def _figure_png(fig: Any, dpi: int) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    from .figures import figure_png
+
+    return base64.b64encode(figure_png(fig, dpi)).decode("ascii")
+
+
+def _frame_alt(alt: str | Callable[..., str] | None, caption: str | None,
+               values: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    """The alt text of one frame: ``alt(**values)``, or the caption with the slider values."""
+    from .figures import _check_text
+
+    if callable(alt):
+        return _check_text(alt(**values), "alt(**values)")
+    settings = ", ".join(f"{labels.get(n, n)} = {v}" for n, v in values.items())
+    base = _check_text(alt, "alt") if alt is not None else (caption or "대화형 그림")
+    return f"{base} ({settings}일 때)"
+
+
+class CaptionedView(LiveOrStatic):
+    """A :class:`LiveOrStatic` whose HTML carries the figure's caption and alt text in the output
+    metadata (``{"text/html": {"caption", "alt"}}``), as :func:`figures.show` does for a PNG."""
+
+    def __init__(self, view: LiveOrStatic, metadata: dict[str, Any]) -> None:
+        super().__init__(view.widget, view.html)
+        self.metadata = metadata
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        data = super()._repr_mimebundle_(**kwargs)
+        return (data, self.metadata) if self.metadata else data
+
+
+_SLIDER_JS = """(function () {
+  var root = document.getElementById(%(id)s);
+  var meta = JSON.parse(root.querySelector("script.meta").textContent);
+  var frames = JSON.parse(root.querySelector("script.frames").textContent);
+  var inputs = root.querySelectorAll("input[type=range]");
+  var img = root.querySelector("img"), link = root.querySelector("a.dldna-enlarge");
+  function linkFrame() {   // tap to enlarge: the frame file on the site (a data: URI cannot be opened)
+    var src = img.getAttribute("src");
+    if (!/^data:/.test(src)) link.setAttribute("href", src);
+  }
+  function show() {
+    var index = 0;
+    inputs.forEach(function (el, i) {
+      var k = parseInt(el.value, 10), name = meta.names[i], value = meta.values[name][k];
+      index = index * meta.sizes[i] + k;
+      el.parentNode.querySelector("output").textContent = value;
+      el.setAttribute("aria-valuetext", meta.labels[name] + " = " + value);
+    });
+    img.setAttribute("src", frames[index]);
+    img.setAttribute("alt", meta.alts[index]);
+    linkFrame();
+  }
+  var warm = false;
+  function preload() {   // the site serves frames as files: fetch them once the reader reaches for a slider
+    if (warm) return;
+    warm = true;
+    frames.forEach(function (src) { if (!/^data:/.test(src)) { new Image().src = src; } });
+  }
+  inputs.forEach(function (el) {
+    el.addEventListener("input", show);
+    el.addEventListener("focus", preload);
+    el.addEventListener("pointerdown", preload);
+  });
+  linkFrame();
+})();"""
+
+
+def _slider_html(fig_id: str, params: Mapping[str, Sequence[Any]], labels: Mapping[str, str],
+                 frames: list[str], alts: list[str]) -> str:
+    """The kernel-free slider figure: range inputs named by their visible label (``<label for>``),
+    with ``aria-valuetext`` "학습률 η = 0.1", switching between the precomputed frames."""
+    names = list(params)
+    esc = html.escape
+    controls = []
+    for i, n in enumerate(names):
+        label, first, input_id = labels.get(n, n), str(params[n][0]), f"{fig_id}-{i}"
+        controls.append(
+            f"<div class='dldna-slider'><label for='{input_id}'>{esc(label)}</label> = "
+            f"<output for='{input_id}'>{esc(first)}</output><br>"
+            f"<input type='range' id='{input_id}' name='{esc(n)}' min='0' max='{len(params[n]) - 1}' step='1' "
+            f"value='0' aria-valuetext='{esc(label)} = {esc(first)}'></div>")
+    meta = {"names": names, "values": {n: [str(v) for v in params[n]] for n in names},
+            "sizes": [len(params[n]) for n in names], "labels": {n: labels.get(n, n) for n in names},
+            "alts": alts}
+    as_json = lambda value: json.dumps(value, ensure_ascii=False).replace("</", "<\\/")  # noqa: E731
+    return (
+        f"<div id='{fig_id}' class='dldna-figure-slider'>{''.join(controls)}"
+        f"<a class='dldna-enlarge'><img class='dldna-frame' alt='{esc(alts[0])}' src='{frames[0]}'></a>"
+        f"<script type='application/json' class='meta'>{as_json(meta)}</script>"
+        f"<script type='application/json' class='frames'>{json.dumps(frames)}</script>"
+        f"<script>{_SLIDER_JS % {'id': json.dumps(fig_id)}}</script></div>"
+    )
 
 
 def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[Any]], *,
-                       labels: Mapping[str, str] | None = None, dpi: int = 72,
+                       labels: Mapping[str, str] | None = None, caption: str | None = None,
+                       alt: str | Callable[..., str] | None = None, dpi: int = SLIDER_DPI,
                        max_frames: int = 40, live: bool | None = None) -> LiveOrStatic:
     """Sliders over ``params`` (name → list of values) redrawing ``draw(**values) -> Figure``.
 
-    Always: every combination is drawn once in advance and embedded as PNG frames that HTML
-    range inputs switch between, so the sliders work on the static site (the "saved states"
-    of the figure). When ``live`` (default: :func:`interactive_frontend`): also ipywidgets
-    selection sliders that redraw with the kernel.
+    Always: every combination is drawn once in advance (at ``dpi``, at least
+    :data:`MIN_SLIDER_DPI`) and embedded as PNG frames that HTML range inputs switch between, so
+    the sliders work on the static site (the "saved states" of the figure); the site serves the
+    frames as files. ``caption`` is the figure's Korean caption (the book numbers it like the
+    figures of :func:`figures.show`); ``alt`` is each frame's alt text: a function of the slider
+    values (``alt(**values)``, numbers from the data), or a sentence the values are appended to;
+    by default the caption with the values. When ``live`` (default: :func:`interactive_frontend`):
+    also ipywidgets selection sliders that redraw with the kernel.
     """
     import matplotlib.pyplot as plt
+
+    from .figures import _check_text
 
     if not params:
         raise ValueError("params is empty: give at least one parameter with a list of values")
@@ -133,40 +233,24 @@ def interactive_figure(draw: Callable[..., Any], params: Mapping[str, Sequence[A
     n_frames = math.prod(len(v) for v in params.values())
     if n_frames > max_frames:
         raise ValueError(f"{n_frames} combinations of {list(params)} exceed max_frames={max_frames}; use fewer values")
+    if caption is not None:
+        caption = _check_text(caption, "caption")
     labels = dict(labels or {})
     names = list(params)
+    dpi = max(int(dpi), MIN_SLIDER_DPI)
 
-    frames = []
+    frames, alts = [], []
     for combo in itertools.product(*(range(len(params[n])) for n in names)):
-        fig = draw(**{n: params[n][i] for n, i in zip(names, combo)})
-        frames.append(_figure_png(fig, dpi))
+        values = {n: params[n][i] for n, i in zip(names, combo)}
+        alts.append(_frame_alt(alt, caption, values, labels))
+        fig = draw(**values)
+        frames.append("data:image/png;base64," + _figure_png(fig, dpi))
         plt.close(fig)
 
-    fig_id = f"dldna-fig-{uuid.uuid4().hex[:8]}"
-    sliders = "".join(
-        f"<label style='display:block'>{html.escape(labels.get(n, n))} = "
-        f"<output>{html.escape(str(params[n][0]))}</output><br>"
-        f"<input type='range' name='{html.escape(n)}' min='0' max='{len(params[n]) - 1}' step='1' value='0' "
-        f"style='width:16em'></label>"
-        for n in names
-    )
-    meta = json.dumps({"names": names, "values": {n: [str(v) for v in params[n]] for n in names},
-                       "sizes": [len(params[n]) for n in names]}, ensure_ascii=False).replace("</", "<\\/")
-    static_html = (
-        f"<div id='{fig_id}' class='dldna-figure-slider'>{sliders}"
-        f"<img alt='' style='max-width:100%' src='data:image/png;base64,{frames[0]}'>"
-        f"<script type='application/json' class='meta'>{meta}</script>"
-        f"<script type='application/json' class='frames'>{json.dumps(frames)}</script>"
-        "<script>(function(){var root=document.getElementById('" + fig_id + "');"
-        "var meta=JSON.parse(root.querySelector('script.meta').textContent);"
-        "var frames=JSON.parse(root.querySelector('script.frames').textContent);"
-        "var inputs=root.querySelectorAll('input[type=range]');"
-        "function show(){var index=0;inputs.forEach(function(el,i){var k=parseInt(el.value,10);"
-        "index=index*meta.sizes[i]+k;el.parentNode.querySelector('output').textContent=meta.values[meta.names[i]][k];});"
-        "root.querySelector('img').src='data:image/png;base64,'+frames[index];}"
-        "inputs.forEach(function(el){el.addEventListener('input',show);});})();</script></div>"
-    )
-    return with_live_view(lambda: _slider_form(draw, params, labels), static_html, live)
+    static_html = _slider_html(f"dldna-fig-{uuid.uuid4().hex[:8]}", params, labels, frames, alts)
+    view = with_live_view(lambda: _slider_form(draw, params, labels), static_html, live)
+    metadata = {"text/html": {"caption": caption, "alt": alts[0]}} if caption else {}
+    return CaptionedView(view, metadata)
 
 
 def _slider_form(draw: Callable[..., Any], params: Mapping[str, Sequence[Any]], labels: Mapping[str, str]) -> Any:

@@ -8,6 +8,9 @@ open the page's ``.ipynb``, so its markdown must read like the site:
   same per-page numbers Sphinx gives (``math_numfig`` off: labelled equations counted
   from 1 on each page), and ``\\tag{n}`` in the labelled display itself;
 - ``{cite}`` → (저자, 연도), with the cited works listed in a last cell;
+- a figure shown with a caption (``figures.show``, ``interactive_figure(caption=...)``) gets it in a
+  markdown cell under its code cell, "**그림 N.** …", numbered as the site numbers it (Jupyter shows
+  no output metadata); the site renders the caption from the metadata, so it is not doubled there;
 - admonitions → quoted blocks; ``{exercise}`` → a headed section; the cells between
   ``{solution-start}`` and ``{solution-end}`` → collapsed (``<details>`` for markdown,
   ``jupyter.source_hidden``/``outputs_hidden`` and Colab's form view for code), so "Run all"
@@ -31,6 +34,7 @@ import sys as _sys
 
 _sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 from korean_particles import resolve_particle  # noqa: E402  (the site's rule, shared)
+from nb_figures import CAPTIONED_TYPES, figure_label  # noqa: E402  (the site's figure numbers, shared)
 
 GLUE_PREFIX = "application/papermill.record/"
 READER_NOTE = (
@@ -355,6 +359,22 @@ def references_cell(ctx: PageContext) -> str:
     return "\n".join(lines)
 
 
+def output_captions(cell: nbformat.NotebookNode) -> list[str]:
+    """The captions of the figures a code cell shows, in order (none if the site removes its output)."""
+    if {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", [])):
+        return []
+    captions = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        for mime in CAPTIONED_TYPES:
+            caption = (output.get("metadata", {}).get(mime) or {}).get("caption")
+            if caption and mime in output.get("data", {}):
+                captions.append(str(caption))
+                break
+    return captions
+
+
 def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbformat.NotebookNode:
     """The executed notebook with every markdown cell converted and the solutions collapsed."""
     nb = copy.deepcopy(executed)
@@ -362,6 +382,7 @@ def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbform
     cells = []
     in_solution, first_piece = False, True
     note_added = False
+    figures = 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             pieces = []
@@ -403,6 +424,15 @@ def reader_notebook(executed: nbformat.NotebookNode, ctx: PageContext) -> nbform
                     cell.source = title + "\n" + cell.source
                 cell.metadata["cellView"] = "form"
                 cell.metadata["jupyter"] = {"source_hidden": True}
+            captions = []
+            for caption in output_captions(cell):
+                figures += 1
+                captions.append(f"**{figure_label(figures)}** {caption}")
+            if captions:
+                text = "\n\n".join(captions)
+                cells.append(cell)
+                cells.append(nbformat.v4.new_markdown_cell(_collapsed(text, False) if in_solution else text))
+                continue
         cells.append(cell)
     if in_solution:
         raise ConversionError(f"{ctx.page}: a {{solution-start}} has no {{solution-end}}")

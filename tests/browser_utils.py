@@ -34,6 +34,8 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+NOT_PAGES = {"_static", "_sources", "_images", "vendor", "_sphinx_design_static"}
+AXE = ROOT / "_assets" / "test-vendor" / "axe-core" / "axe.min.js"   # scripts/fetch_assets.sh
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -103,6 +105,22 @@ def serve_folder(folder: str | Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def site_pages(site: Path) -> list[str]:
+    """Every page of a built site (paths relative to it), not its assets nor the redirect at its
+    root; an empty list when there is no built site."""
+    if not (Path(site) / "search.html").is_file():
+        return []
+    pages = []
+    for path in sorted(Path(site).rglob("*.html")):
+        rel = path.relative_to(site)
+        if rel.parts[0] in NOT_PAGES:
+            continue
+        if 'http-equiv="refresh"' in path.read_text(encoding="utf-8", errors="replace")[:2000].lower():
+            continue
+        pages.append(rel.as_posix())
+    return pages
+
+
 @dataclass
 class PageVisit:
     """One loaded page and what went wrong while loading it."""
@@ -122,12 +140,22 @@ class PageVisit:
                 + [f"off-site request (blocked): {r}" for r in self.offsite_requests])
 
 
-class Browser:
-    """Headless Chromium with a fresh profile; use as a context manager."""
+PHONE = (390, 844)   # the phone of DESIGN.md's reader paths (with touch, device scale 3)
 
-    def __init__(self, viewport: tuple[int, int] = (1280, 900), timeout_ms: int = 30_000) -> None:
+
+class Browser:
+    """Headless Chromium with a fresh profile; use as a context manager.
+
+    ``mobile=True`` emulates a phone or tablet as Chromium's device mode does: ``is_mobile``
+    (the meta viewport applies, the page may be zoomed), ``has_touch`` (taps, not clicks, and
+    no hover) and ``device_scale``."""
+
+    def __init__(self, viewport: tuple[int, int] = (1280, 900), timeout_ms: int = 30_000, *,
+                 mobile: bool = False, device_scale: float = 3) -> None:
         self.viewport = viewport
         self.timeout_ms = timeout_ms
+        self.mobile = mobile
+        self.device_scale = device_scale
         self._pw = None
         self._context = None
         self._profile: str | None = None
@@ -142,11 +170,13 @@ class Browser:
         executable = chromium_path()
         self._profile = tempfile.mkdtemp(prefix="dldna-chromium-")
         self._pw = sync_playwright().start()
+        device = ({"is_mobile": True, "has_touch": True, "device_scale_factor": self.device_scale}
+                  if self.mobile else {})
         try:
             self._context = self._pw.chromium.launch_persistent_context(
                 self._profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS,
                 viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                locale="ko-KR", service_workers="block")
+                locale="ko-KR", service_workers="block", **device)
         except Exception:
             self._pw.stop()
             raise
@@ -173,11 +203,15 @@ class Browser:
             self._current.offsite_requests.append(url)
         route.abort()
 
-    def open(self, url: str, *, color_scheme: str | None = None, wait_for_math: bool = True) -> PageVisit:
-        """Load ``url`` in a new tab; wait for the load event and for MathJax to finish."""
+    def open(self, url: str, *, color_scheme: str | None = None, wait_for_math: bool = True,
+             init_script: str | None = None) -> PageVisit:
+        """Load ``url`` in a new tab; wait for the load event and for MathJax to finish.
+        ``init_script`` runs in the page before its own scripts (e.g. to set a timeout)."""
         if self._context is None:
             raise RuntimeError("use Browser() as a context manager before open()")
         page = self._context.new_page()
+        if init_script:
+            page.add_init_script(init_script)
         if color_scheme:
             page.emulate_media(color_scheme=color_scheme)
         visit = PageVisit(url=url, page=page)
@@ -198,7 +232,30 @@ class Browser:
             }""")
         return visit
 
+    def evaluate(self, url: str, function, *args, **open_options):
+        """Open ``url``, call ``function(page, *args)`` and close the tab; returns (result, problems)."""
+        visit = self.open(url, **open_options)
+        try:
+            return function(visit.page, *args), visit.problems()
+        finally:
+            self.close_page(visit)
+
     def close_page(self, visit: PageVisit) -> None:
         if self._current is visit:
             self._current = None
         visit.page.close()
+
+
+def run_axe(page, *, context: str = "document") -> list[dict]:
+    """axe-core's violations on the loaded ``page`` (the vendored, pinned copy, injected as a
+    script tag), each ``{id, impact, help, nodes: [target selectors]}``."""
+    if not AXE.is_file():
+        raise FileNotFoundError(f"{AXE} missing: run `bash scripts/fetch_assets.sh` (scripts/setup_env.sh does)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate("""async (context) => {
+        const result = await axe.run(context === "document" ? document : document.querySelector(context),
+                                     {resultTypes: ["violations"]});
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" "))}));
+    }""", context)

@@ -5,7 +5,8 @@ frame Python drew for exactly those values (issue 18, item 7).
 Each frame draws its own values as text, so the frames are all different and the shown
 image says which combination it belongs to. Checked by planting a mixed-radix index with the
 sizes in the wrong order (in the JavaScript) and a frame order that is not the sliders' order
-(in Python)."""
+(in Python). Each frame's alt text and each slider's ``aria-valuetext`` follow the values too.
+The frames are PNG data URIs in the notebook; the site serves them as files (book/_ext/nb_figures.py)."""
 from __future__ import annotations
 
 import itertools
@@ -23,6 +24,7 @@ require_chromium()   # skipped without Chromium locally, a failure under CI=true
 pytestmark = pytest.mark.browser
 
 PARAMS = {"lr": [0.1, 0.3], "beta": ["0.9", "0.99", "0.999"], "epochs": [1, 2, 5, 10]}
+LABELS = {"lr": "학습률 η", "beta": "β₂"}   # "epochs" keeps its name as its label
 
 
 def draw_values(drawn: list[tuple], **values):
@@ -37,7 +39,8 @@ def draw_values(drawn: list[tuple], **values):
 @pytest.fixture(scope="module")
 def slider_page(tmp_path_factory):
     drawn: list[tuple] = []
-    figure = interactive_figure(lambda **v: draw_values(drawn, **v), PARAMS, dpi=50, live=False)
+    figure = interactive_figure(lambda **v: draw_values(drawn, **v), PARAMS, labels=LABELS, live=False,
+                               alt=lambda **v: "값 " + " ".join(str(v[n]) for n in PARAMS) + "인 그림")
     frames = json.loads(re.search(r"class='frames'>(.*?)</script>", figure.html, re.S).group(1))
     assert len(frames) == len(drawn) == 2 * 3 * 4 and len(set(frames)) == len(frames)
     frame_of = {values: frame for values, frame in zip(drawn, frames)}   # what Python drew, for which values
@@ -63,7 +66,9 @@ SET_AND_READ = """
   return {
     names: inputs.map((el) => el.name),
     src: root.querySelector("img").getAttribute("src"),
+    alt: root.querySelector("img").getAttribute("alt"),
     shown: [...root.querySelectorAll("output")].map((o) => o.textContent),
+    valuetext: inputs.map((el) => el.getAttribute("aria-valuetext")),
   };
 }
 """
@@ -78,7 +83,9 @@ def test_every_combination_shows_the_frame_python_drew(slider_page):
         values = tuple(PARAMS[n][k] for n, k in zip(names, positions))
         assert result["names"] == names
         assert result["shown"] == [str(v) for v in values]
-        if result["src"] != "data:image/png;base64," + frame_of[values]:
+        assert result["valuetext"] == [f"{LABELS.get(n, n)} = {v}" for n, v in zip(names, values)]
+        assert result["alt"] == "값 " + " ".join(str(v) for v in values) + "인 그림"
+        if result["src"] != frame_of[values]:
             shown_for = next((v for v, f in frame_of.items() if result["src"].endswith(f)), None)
             wrong.append(f"{values} shows the frame of {shown_for}")
     assert wrong == [], f"{len(wrong)} of 24 combinations show another frame: " + "; ".join(wrong[:5])

@@ -141,3 +141,23 @@ def test_generic_particles_after_glued_values_are_resolved():
     text = rn.convert_markdown("{glue:text}`a`(으)로, {glue:text}`b`이(가), {glue:text}`c`와(과), "
                                "{glue:text}`d`은(는), {glue:text}`d`을(를) 그대로(으)로", c)
     assert text == "0.6으로, 1.316이, 0.5328과, 10은, 10을 그대로(으)로"
+
+
+def test_figures_shown_with_a_caption_get_it_below_with_the_sites_number():
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<그림>"}
+    shown = lambda caption, mime="image/png": nbformat.v4.new_output(  # noqa: E731
+        "display_data", data=png if mime == "image/png" else {"text/html": "<div></div>"},
+        metadata={mime: {"caption": caption, "alt": "설명"}})
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 제목"),
+        nbformat.v4.new_code_cell("show(a)", outputs=[shown("손실 곡선"), shown("정확도 곡선")]),
+        nbformat.v4.new_code_cell("plt.show()", outputs=[nbformat.v4.new_output("display_data", data=png)]),
+        nbformat.v4.new_code_cell("hidden", outputs=[shown("사이트에서 지운 그림")],
+                                  metadata={"tags": ["remove-output"]}),
+        nbformat.v4.new_code_cell("slider", outputs=[shown("슬라이더 그림", "text/html")]),
+    ])
+    reader = rn.reader_notebook(nb, ctx())
+    kinds = [(c.cell_type, c.source) for c in reader.cells]
+    assert kinds[2] == ("markdown", "**그림 1.** 손실 곡선\n\n**그림 2.** 정확도 곡선")
+    assert kinds[3][0] == "code" and kinds[4][0] == "code"   # no caption, none for a removed output
+    assert kinds[5] == ("code", "slider") and kinds[6] == ("markdown", "**그림 3.** 슬라이더 그림")
