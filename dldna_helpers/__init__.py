@@ -3,7 +3,7 @@
 One module per idea, in the order the chapter uses them: ``env``, ``data``, ``models``,
 ``training`` (with ``parallel``, and the caches ``run_cache``, ``result_cache``, ``keys``,
 ``storage``), ``init``, ``symmetry``, ``random_matrix``, ``optim``, ``landscape``, ``surfaces``,
-``momentum_theory``, ``dynamics``, ``stats``, ``report``, ``glue``, ``figures``, ``widgets``,
-``checkers``. Import the module you need, e.g. ``from dldna_helpers.optim import Adam``.
+``momentum_theory``, ``dynamics``, ``stats``, ``report``, ``glue``, ``figures``, ``tables``,
+``widgets``, and for the exercises ``answers``, ``checkers``, ``momentum_exercise``, ``optim_check``. Import the module you need, e.g. ``from dldna_helpers.optim import Adam``.
 """
 __version__ = "0.1.0"
