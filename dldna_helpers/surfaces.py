@@ -556,7 +556,7 @@ def plot_paths(
     n = len(paths)
     for i, path in enumerate(paths.values()):
         ls, shape = (styles[i % 4], shapes[i % 6]) if distinct else ("-", "o")
-        line, = ax.plot(path.xy[:, 0], path.xy[:, 1], ls, lw=1.4 + 0.7 * (n - 1 - i) if distinct else 1.6,
+        line, = ax.plot(path.xy[:, 0], path.xy[:, 1], ls, lw=1.9 + 0.8 * (n - 1 - i) if distinct else 1.6,
                         label=path.label, zorder=3 + 0.1 * i)
         if marker_every:
             ax.plot(path.xy[::marker_every, 0], path.xy[::marker_every, 1], shape, ms=3 if distinct else 2.5,
