@@ -90,6 +90,9 @@ OPTIMIZERS = {  # the step rule is what costs; learning rates do not matter here
 }
 PAGE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Lion", "Sophia", "Adafactor")   # book/optimizers.md
 SWEEP_OPTIMIZERS = (*PAGE_OPTIMIZERS, "Nesterov", "AdaGrad", "RMSProp")    # its learning-rate sweep
+# 5.4: six optimizers' learning-rate grids (about 27 candidates, 40 steps each), the μ* grid,
+# BFGS for the target and a 10-step check: about 1,300 LossSlice steps (measured 1,150–1,250)
+SLICE_STEPS = 1300
 SHARPNESS_LRS, SHARPNESS_POINTS = 3, 15   # 5.5: three learning rates, λ_max about every steps/15 steps
 
 
@@ -229,6 +232,10 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
         *chapter_run,   # loaded from the cache when 5.3 ran first; counted for a page run on its own
         Item("surface + line", SurfacePoint(MLP_NET, p.landscape_eval_samples),
              grid + 3 * (p.surface_points - 1) + 1),
+        # optimizer paths on the network's own slice: a LossSlice step is a forward and backward
+        # pass over the evaluation samples, like a training step on one batch of them
+        Item("slice paths (LossSlice steps)", TrainStep(MLP_NET, "torch.SGD", p.landscape_eval_samples),
+             SLICE_STEPS),
     ]
     width64 = (("width", 64),)
     deep_kinds = [Net("mlp", (("activation", "sigmoid"), ("hidden", (64,) * (p.skip_depth + 1)))),

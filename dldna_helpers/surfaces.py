@@ -50,6 +50,12 @@ class GaussianParams:
         """The lowest value of the surface, reached at (x0, y0) when the amplitude is positive."""
         return self.offset - max(self.amplitude, 0.0)
 
+    @property
+    def curvatures(self) -> tuple[float, float]:
+        """Curvatures at the centre along the ellipse's two axes, A/σx² and A/σy²: with the
+        minimum c − A and the centre, what a grid near the bottom determines (the local quadratic)."""
+        return self.amplitude / self.sigma_x**2, self.amplitude / self.sigma_y**2
+
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
@@ -102,6 +108,29 @@ def saddle(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return x**2 - y**2
 
 
+def rotated(fn: Surface, angle: float) -> Surface:
+    """``fn`` turned counter-clockwise by ``angle`` radians about the origin: ``g(R·p) = fn(p)``.
+
+    A valley of ``fn`` along the x axis lies along the direction ``angle`` in ``g``; start from
+    :func:`rotate_point` of the same point to get the same problem in turned coordinates.
+    """
+    c, s = math.cos(angle), math.sin(angle)
+
+    def turned(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return fn(c * x + s * y, -s * x + c * y)
+
+    return turned
+
+
+def rotate_point(point: Sequence[float], angle: float) -> tuple[float, float]:
+    """``R·point``: the point turned counter-clockwise by ``angle`` radians about the origin."""
+    if len(point) != 2:
+        raise ValueError(f"point must be (x, y), got {point!r}")
+    x, y = (float(v) for v in point)
+    c, s = math.cos(angle), math.sin(angle)
+    return c * x - s * y, s * x + c * y
+
+
 HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127))
 
 
@@ -112,6 +141,33 @@ def gradient(fn: Surface, x: float, y: float) -> tuple[float, float]:
     return float(g[0]), float(g[1])
 
 
+def value(fn: Surface, x: float, y: float) -> float:
+    """The value of a test function (or a network's :class:`~dldna_helpers.landscape.LossSlice`)
+    at one point, in float64, without building a graph."""
+    with torch.no_grad():
+        return float(fn(torch.tensor(float(x), dtype=torch.float64), torch.tensor(float(y), dtype=torch.float64)))
+
+
+def minimize_surface(fn: Surface, start: Sequence[float]) -> tuple[tuple[float, float], float]:
+    """The local minimum of ``fn`` reached from ``start`` by BFGS with autograd gradients (float64):
+    ``((x, y), value)``. For a target that does not depend on the optimizers being compared."""
+    from scipy.optimize import minimize
+
+    if len(start) != 2 or not all(math.isfinite(float(v)) for v in start):
+        raise ValueError(f"start must be two finite numbers (x, y), got {start!r}")
+
+    def value_and_grad(point: np.ndarray) -> tuple[float, np.ndarray]:
+        p = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        value = fn(p[0], p[1])
+        (g,) = torch.autograd.grad(value, p)
+        return float(value.detach()), g.numpy()
+
+    result = minimize(value_and_grad, np.asarray(start, dtype=np.float64), jac=True, method="BFGS")
+    if not np.isfinite(result.fun):
+        raise ValueError(f"minimize_surface: the function is not finite near {start!r}")
+    return (float(result.x[0]), float(result.x[1])), float(result.fun)
+
+
 def evaluate_grid(fn: Surface, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """``Z[i, j] = fn(xs[j], ys[i])`` — rows follow y, as ``contour(xs, ys, Z)`` expects."""
     X, Y = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
@@ -119,16 +175,55 @@ def evaluate_grid(fn: Surface, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return fn(torch.from_numpy(X), torch.from_numpy(Y)).numpy()
 
 
-# ---------------------------------------------------------------- Gaussian fit
+# ---------------------------------------------------------------- Gaussian and quadratic fits
 @dataclass(frozen=True)
 class GaussianFit:
-    """Result of :func:`fit_gaussian`: the parameters, R² on the fitted points, and the region used."""
+    """Result of :func:`fit_gaussian`: the parameters, R² on the fitted points, and the region used.
+
+    ``at_bound`` names the fitted parameters that stopped on a bound of the fit (then the data
+    did not determine them: the optimum lies beyond the bound); ``sigma`` is the geometric mean
+    √(σx·σy) when it was held fixed (a point of a profile), else None.
+    """
 
     params: GaussianParams
     r2: float
     n_points: int
     radius: float | None
     center: tuple[float, float]
+    at_bound: tuple[str, ...] = ()
+    sigma: float | None = None
+
+
+@dataclass(frozen=True)
+class QuadraticFit:
+    """Result of :func:`fit_quadratic`: z = m + ½·(p − p₀)ᵀ H (p − p₀), six coefficients.
+
+    ``minimum`` is m (the value at the vertex p₀ = (x0, y0) when H is positive definite),
+    ``hessian`` the symmetric 2×2 matrix H; R² is measured on the fitted points.
+    """
+
+    minimum: float
+    x0: float
+    y0: float
+    hessian: tuple[tuple[float, float], tuple[float, float]]
+    r2: float
+    n_points: int
+    radius: float | None
+    center: tuple[float, float]
+
+    @property
+    def axes(self) -> tuple[float, float, float]:
+        """(curvature along the axis nearer x, curvature along the other, theta in (−π/4, π/4]):
+        the same convention as :class:`GaussianParams`' (σx, σy, theta)."""
+        values, vectors = np.linalg.eigh(np.array(self.hessian))
+        theta = math.atan2(vectors[1, 0], vectors[0, 0])
+        k_x, k_y, theta = _canonical_axes(float(values[0]), float(values[1]), theta)
+        return k_x, k_y, theta
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        (hxx, hxy), (_, hyy) = self.hessian
+        dx, dy = x - self.x0, y - self.y0
+        return self.minimum + 0.5 * (hxx * dx**2 + 2 * hxy * dx * dy + hyy * dy**2)
 
 
 def _check_grid(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,6 +236,32 @@ def _check_grid(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray) -> tuple[np.ndarr
         bad = int((~np.isfinite(Z)).sum())
         raise ValueError(f"Z holds {bad} non-finite value(s) (nan or inf); evaluate the grid again or crop it")
     return xs, ys, Z
+
+
+def _region(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radius: float | None,
+            center: tuple[float, float] | None, needed: int):
+    """The grid points within ``radius`` of ``center`` (default: the lowest grid point)."""
+    xs, ys, Z = _check_grid(xs, ys, Z)
+    X, Y = np.meshgrid(xs, ys)
+    if center is None:
+        i = int(Z.argmin())
+        center = (float(X.flat[i]), float(Y.flat[i]))
+    if radius is not None:
+        if not radius > 0:
+            raise ValueError(f"radius must be positive or None, got {radius!r}")
+        mask = np.hypot(X - center[0], Y - center[1]) <= radius
+    else:
+        mask = np.ones_like(Z, dtype=bool)
+    x, y, z = X[mask], Y[mask], Z[mask]
+    if z.size < needed:
+        raise ValueError(f"only {z.size} grid point(s) lie within radius={radius!r} of {center}; "
+                         f"the fit needs at least {needed}: use a larger radius or a finer grid")
+    return xs, ys, x, y, z, (float(center[0]), float(center[1]))
+
+
+def _r2(z: np.ndarray, sse: float) -> float:
+    ss_tot = float(((z - z.mean()) ** 2).sum())
+    return 1.0 - sse / ss_tot if ss_tot > 0 else float("nan")
 
 
 def _initial_guess(x: np.ndarray, y: np.ndarray, z: np.ndarray, span: float) -> list[float]:
@@ -168,9 +289,21 @@ def _canonical_axes(sigma_x: float, sigma_y: float, theta: float) -> list[float]
     return [sigma_x, sigma_y, theta]
 
 
+def _on_bound(values: Sequence[float], lower: Sequence[float], upper: Sequence[float],
+              names: Sequence[str]) -> tuple[str, ...]:
+    """Names of the values that sit on (within 10⁻⁶ relative of) a finite bound."""
+    def near(v: float, b: float) -> bool:
+        return math.isfinite(b) and abs(v - b) <= 1e-6 * max(1.0, abs(b))
+    return tuple(n for n, v, lo, hi in zip(names, values, lower, upper) if near(v, lo) or near(v, hi))
+
+
+_FREE_NAMES = ("offset", "amplitude", "x0", "y0", "sigma_x", "sigma_y", "theta")
+_FIXED_NAMES = ("offset", "amplitude", "x0", "y0", "aspect", "theta")
+
+
 def fit_gaussian(
     xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radius: float | None = None,
-    center: tuple[float, float] | None = None, rotate: bool = False,
+    center: tuple[float, float] | None = None, rotate: bool = False, sigma: float | None = None,
 ) -> GaussianFit:
     """Least-squares fit of the inverted Gaussian to a grid ``Z[y, x]`` (scipy ``curve_fit``).
 
@@ -178,53 +311,114 @@ def fit_gaussian(
     grid's lowest point) are fitted: the Gaussian is a local model of a basin. ``rotate``
     also fits the angle ``theta`` of the ellipse (a tilted basin cannot be matched by the
     axis-aligned form). The returned R² = 1 − SS_res/SS_tot is measured on the fitted points.
+
+    ``sigma`` holds the width's geometric mean √(σx·σy) fixed and fits everything else (the
+    aspect σx/σy included, the amplitude without an upper bound): one point of the profile of
+    the fit over σ. Parameters that end on a bound of the fit are listed in ``at_bound``.
     """
     from scipy.optimize import curve_fit
 
-    xs, ys, Z = _check_grid(xs, ys, Z)
-    X, Y = np.meshgrid(xs, ys)
-    if center is None:
-        i = int(Z.argmin())
-        center = (float(X.flat[i]), float(Y.flat[i]))
-    if radius is not None:
-        if not radius > 0:
-            raise ValueError(f"radius must be positive or None, got {radius!r}")
-        mask = np.hypot(X - center[0], Y - center[1]) <= radius
-    else:
-        mask = np.ones_like(Z, dtype=bool)
-    x, y, z = X[mask], Y[mask], Z[mask]
-    if z.size < 7:
-        raise ValueError(f"only {z.size} grid point(s) lie within radius={radius!r} of {center}; "
-                         "the fit needs at least 7 (6 parameters): use a larger radius or a finer grid")
+    if sigma is not None and not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive number or None, got {sigma!r}")
+    xs, ys, x, y, z, center = _region(xs, ys, Z, radius, center, needed=7 if sigma is None else 6)
     span = float(max(xs.max() - xs.min(), ys.max() - ys.min(), 1e-12))
     depth = float(z.max() - z.min())
-    guess = _initial_guess(x, y, z, span)
-    lower = [-np.inf, 0.0, xs.min() - span, ys.min() - span, span * 1e-3, span * 1e-3]
-    upper = [np.inf, 100 * depth + 1e-9, xs.max() + span, ys.max() + span, 10 * span, 10 * span]
-    guess = list(np.clip(guess, np.array(lower) + 1e-12, np.array(upper) - 1e-12))
     xy_t = torch.from_numpy(np.vstack([x, y]))
+    guess = _initial_guess(x, y, z, span)
+    lower = [-np.inf, 0.0, xs.min() - span, ys.min() - span]
+    upper = [np.inf, 100 * depth + 1e-9, xs.max() + span, ys.max() + span]
+    if sigma is None:
+        lower, upper = lower + [span * 1e-3] * 2, upper + [10 * span] * 2
 
-    def model(xy: np.ndarray, *p: float) -> np.ndarray:
-        # the fitted function is the one the paths run on: inverted_gaussian itself
-        return inverted_gaussian(xy_t[0], xy_t[1], *p).numpy()
+        def model(_: np.ndarray, *p: float) -> np.ndarray:
+            # the fitted function is the one the paths run on: inverted_gaussian itself
+            return inverted_gaussian(xy_t[0], xy_t[1], *p).numpy()
 
-    starts = [guess] if not rotate else [guess + [t] for t in (-math.pi / 4, 0.0, math.pi / 4)]
+        starts = [guess] if not rotate else [guess + [t] for t in (-math.pi / 4, 0.0, math.pi / 4)]
+    else:
+        # σx = σ·e^a, σy = σ·e^(−a); start from the local quadratic: A = σ²·√(λ1·λ2), a = ¼·ln(λ2/λ1)
+        upper[1] = np.inf
+        lower, upper = lower + [-5.0], upper + [5.0]
+
+        def model(_: np.ndarray, *p: float) -> np.ndarray:
+            c, a, x0, y0, aspect, *theta = p
+            return inverted_gaussian(xy_t[0], xy_t[1], c, a, x0, y0, sigma * math.exp(aspect),
+                                     sigma * math.exp(-aspect), *theta).numpy()
+
+        quad = fit_quadratic(xs, ys, Z, radius=radius, center=center)
+        k_x, k_y, theta0 = quad.axes
+        if k_x > 0 and k_y > 0:
+            amp = sigma**2 * math.sqrt(k_x * k_y)
+            first = [quad.minimum + amp, amp, quad.x0, quad.y0, 0.25 * math.log(k_y / k_x)]
+        else:
+            first = guess[:4] + [0.5 * math.log(guess[4] / guess[5])]
+        starts = [first] if not rotate else [first + [theta0]] + [first + [t] for t in (-math.pi / 4, math.pi / 4)]
     if rotate:
         lower, upper = lower + [-math.pi / 2], upper + [math.pi / 2]
     best = None
     for p0 in starts:  # a tilted basin has local optima in theta: keep the best of a few starts
+        p0 = list(np.clip(p0, np.array(lower) + 1e-12, np.array(upper) - 1e-12))
         popt, _ = curve_fit(model, np.arange(z.size), z, p0=p0, bounds=(lower, upper), maxfev=20000)
         sse = float(((z - model(None, *popt)) ** 2).sum())
         if best is None or sse < best[0]:
             best = (sse, popt)
     sse, popt = best
-    ss_tot = float(((z - z.mean()) ** 2).sum())
-    r2 = 1.0 - sse / ss_tot if ss_tot > 0 else float("nan")
     values = [float(v) for v in popt]
+    at_bound = _on_bound(values, lower, upper, _FREE_NAMES if sigma is None else _FIXED_NAMES)
+    if sigma is not None:
+        aspect = values.pop(4)
+        values[4:4] = [sigma * math.exp(aspect), sigma * math.exp(-aspect)]
     if rotate:
         values[4:] = _canonical_axes(*values[4:])
     params = GaussianParams(*values)
-    return GaussianFit(params, r2, int(z.size), radius, (float(center[0]), float(center[1])))
+    return GaussianFit(params, _r2(z, sse), int(z.size), radius, center, at_bound, sigma)
+
+
+def fit_quadratic(
+    xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radius: float | None = None,
+    center: tuple[float, float] | None = None,
+) -> QuadraticFit:
+    """Least-squares fit of the general quadratic a + bx + cy + dx² + exy + fy² (six coefficients,
+    linear least squares) to the grid points within ``radius`` of ``center`` (as :func:`fit_gaussian`),
+    reported as vertex, value there and Hessian. It is the Gaussian's limit σ → ∞ with A/σ² fixed."""
+    xs, ys, x, y, z, center = _region(xs, ys, Z, radius, center, needed=6)
+    design = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+    coef, *_ = np.linalg.lstsq(design, z, rcond=None)
+    a, bx, by, cxx, cxy, cyy = (float(v) for v in coef)
+    hessian = np.array([[2 * cxx, cxy], [cxy, 2 * cyy]])
+    if abs(np.linalg.det(hessian)) < 1e-12 * max(1.0, float(np.abs(hessian).max()) ** 2):
+        raise ValueError("the fitted quadratic is degenerate (its Hessian is singular): no vertex to report")
+    x0, y0 = np.linalg.solve(hessian, -np.array([bx, by]))
+    minimum = a + 0.5 * (bx * x0 + by * y0)
+    sse = float(((z - design @ coef) ** 2).sum())
+    return QuadraticFit(float(minimum), float(x0), float(y0),
+                        ((float(hessian[0, 0]), float(hessian[0, 1])), (float(hessian[1, 0]), float(hessian[1, 1]))),
+                        _r2(z, sse), int(z.size), radius, center)
+
+
+def extra_parameter_p_value(r2_simple: float, r2_full: float, n_points: int, n_params_full: int,
+                            extra: int = 1) -> float:
+    """p-value of the F test for nested least-squares models fitted to the same ``n_points``: does
+    the full model (``n_params_full`` parameters, ``extra`` more than the simple one) reduce the
+    residual sum of squares by more than chance would? With the same points, SSE ∝ 1 − R², so
+    F = ((R²_full − R²_simple)/extra) / ((1 − R²_full)/(n − n_params_full)). A full model that fits
+    no better gives 1. (The test assumes independent noise; for a model's misfit on a smooth grid
+    it is a rough yardstick.)"""
+    from scipy.stats import f as f_dist
+
+    if not (isinstance(n_points, int) and isinstance(n_params_full, int) and isinstance(extra, int)
+            and 1 <= extra < n_params_full < n_points):
+        raise ValueError(f"need 1 <= extra < n_params_full < n_points (ints), got extra={extra!r}, "
+                         f"n_params_full={n_params_full!r}, n_points={n_points!r}")
+    if not (math.isfinite(r2_simple) and math.isfinite(r2_full) and r2_full <= 1):
+        raise ValueError(f"R² values must be finite and at most 1, got {r2_simple!r} and {r2_full!r}")
+    if r2_full <= r2_simple:
+        return 1.0
+    if r2_full == 1:
+        return 0.0
+    df = n_points - n_params_full
+    stat = ((r2_full - r2_simple) / extra) / ((1 - r2_full) / df)
+    return float(f_dist.sf(stat, extra, df))
 
 
 def r2_by_radius(
@@ -340,13 +534,16 @@ def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
 
 def plot_paths(
     ax, fn: Surface, paths: Mapping[str, Path], xlim: tuple[float, float], ylim: tuple[float, float],
-    *, levels: int = 25, points: int = 200, marker_every: int | None = None,
-    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    *, levels: int | Sequence[float] = 25, points: int = 200, marker_every: int | None = None,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, distinct: bool = False,
 ):
     """Contour of ``fn`` with each path drawn on top; the legend labels are the paths' labels.
 
     ``grid=(xs, ys, Z)`` draws the contour from values already measured (``Z[y, x]``) instead of
     evaluating ``fn`` on ``points``² points — for a surface as costly as a network's loss slice.
+    ``distinct=True`` gives every path its own line style and marker shape, and earlier paths
+    wider lines underneath later ones, so paths that run on top of each other stay visible. The
+    start star is never clipped by the axes.
     """
     if grid is None:
         xs, ys = np.linspace(*xlim, points), np.linspace(*ylim, points)
@@ -354,14 +551,19 @@ def plot_paths(
     else:
         xs, ys, Z = _check_grid(*grid)
     cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85)
-    ax.contour(xs, ys, Z, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
-    for path in paths.values():
-        line, = ax.plot(path.xy[:, 0], path.xy[:, 1], "-", lw=1.6, label=path.label)
+    ax.contour(xs, ys, Z, levels=cs.levels, colors="white", linewidths=0.3, alpha=0.5)
+    styles, shapes = ("-", "--", "-.", ":"), ("o", "s", "^", "D", "v", "P")
+    n = len(paths)
+    for i, path in enumerate(paths.values()):
+        ls, shape = (styles[i % 4], shapes[i % 6]) if distinct else ("-", "o")
+        line, = ax.plot(path.xy[:, 0], path.xy[:, 1], ls, lw=1.9 + 0.8 * (n - 1 - i) if distinct else 1.6,
+                        label=path.label, zorder=3 + 0.1 * i)
         if marker_every:
-            ax.plot(path.xy[::marker_every, 0], path.xy[::marker_every, 1], "o", ms=2.5, color=line.get_color())
-        ax.plot(*path.xy[-1], "x", ms=7, mew=2, color=line.get_color())
+            ax.plot(path.xy[::marker_every, 0], path.xy[::marker_every, 1], shape, ms=3 if distinct else 2.5,
+                    color=line.get_color(), zorder=3 + 0.1 * i)
+        ax.plot(*path.xy[-1], "x", ms=7, mew=2, color=line.get_color(), zorder=4)
     first = next(iter(paths.values()), None)
     if first is not None:
-        ax.plot(*first.xy[0], "*", ms=13, color="white", mec="black", label="시작점")
+        ax.plot(*first.xy[0], "*", ms=13, color="white", mec="black", label="시작점", clip_on=False, zorder=5)
     ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
     return cs
