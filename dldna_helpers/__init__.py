@@ -2,7 +2,7 @@
 
 One module per idea, in the order the chapter uses them: ``env``, ``data``, ``models``,
 ``training`` (with ``parallel``, and the caches ``run_cache``, ``result_cache``, ``keys``,
-``storage``), ``init``, ``symmetry``, ``random_matrix``, ``optim``, ``landscape``, ``surfaces``,
+``storage``), ``init``, ``symmetry``, ``random_matrix``, ``optim``, ``landscape``, ``surfaces``, ``path_sweep``,
 ``momentum_theory``, ``dynamics``, ``stats``, ``report``, ``glue``, ``figures``, ``tables``,
 ``widgets``, and for the exercises ``answers``, ``checkers``, ``momentum_exercise``, ``optim_check``. Import the module you need, e.g. ``from dldna_helpers.optim import Adam``.
 """
