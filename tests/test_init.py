@@ -17,9 +17,12 @@ from dldna_helpers.init import (
     get_initializer,
     initialize,
     kaiming_normal_,
+    layer_signals,
+    lsuv_,
     matrix_statistics,
     orthogonal_,
     weight_statistics,
+    xavier_uniform_,
 )
 from dldna_helpers.models import MLP, SmallCNN, SmallViT
 
@@ -264,3 +267,58 @@ def test_variance_preservation_in_a_deep_relu_net():
         ratios[key] = stats["activation_std"][depth - 1] / stats["activation_std"][0]
     assert 0.5 < ratios["kaiming_normal"] < 2.0
     assert ratios["lecun"] == pytest.approx(2 ** (-(depth - 1) / 2), rel=0.35)
+
+
+def test_xavier_uniform_has_glorots_bound_and_the_normal_forms_variance():
+    torch.manual_seed(0)
+    w = xavier_uniform_(torch.empty(FAN_OUT, FAN_IN))
+    bound = math.sqrt(6 / (FAN_IN + FAN_OUT))
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.99 * bound
+    assert float(w.std()) == pytest.approx(math.sqrt(2 / (FAN_IN + FAN_OUT)), rel=0.02)
+    torch.manual_seed(0)
+    ref = nn.init.xavier_uniform_(torch.empty(FAN_OUT, FAN_IN))
+    assert torch.equal(w, ref)  # the same draws as torch's own implementation
+
+
+@pytest.mark.parametrize("activation", ["prelu", "tanh", "sigmoid"])
+def test_lsuv_gives_every_layer_unit_output_variance_on_its_batch(activation):
+    torch.manual_seed(0)
+    model = MLP(in_features=30, hidden=(40,) * 6, num_classes=5, activation=activation)
+    x = torch.randn(200, 30) * 3 + 1
+    report = lsuv_(model, x, tol=0.01)
+    assert len(report) == 7 and all(r["iterations"] <= 10 for r in report)
+    stds = activation_gradient_stats(model, x, torch.zeros(200, dtype=torch.long))["activation_std"]
+    assert all(abs(s ** 2 - 1) < 0.01 for s in stds), stds
+    for layer in model.linear_layers():   # orthogonal up to one scale per layer, zero bias
+        s = torch.linalg.svdvals(layer.weight.detach().double())
+        assert float(s.max() / s.min()) == pytest.approx(1.0, abs=1e-6)
+        assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_lsuv_refuses_bad_input():
+    model = MLP(in_features=4, hidden=(3,), num_classes=2)
+    with pytest.raises(ValueError, match="tol"):
+        lsuv_(model, torch.randn(8, 4), tol=0)
+    with pytest.raises(ValueError, match="max_iter"):
+        lsuv_(model, torch.randn(8, 4), max_iter=0)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        lsuv_(model, torch.randn(1, 4))
+    with pytest.raises(ValueError, match="std"):
+        lsuv_(model, torch.zeros(8, 4))   # no signal: the scale cannot be set
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        lsuv_(nn.Sequential(nn.ReLU()), torch.randn(8, 4))
+
+
+def test_layer_signals_hold_the_values_whose_stds_the_stats_report():
+    torch.manual_seed(0)
+    model = initialize(MLP(in_features=12, hidden=(9, 7), num_classes=4, activation="tanh"), "xavier_normal")
+    x, y = torch.randn(16, 12), torch.randint(0, 4, (16,))
+    signals = layer_signals(model, x, y)
+    stats = activation_gradient_stats(model, x, y)
+    assert [float(z.std()) for z in signals["z"]] == pytest.approx(stats["activation_std"])
+    assert [float(d.std()) for d in signals["delta"]] == pytest.approx(stats["output_grad_std"])
+    assert len(signals["h"]) == 2   # one per hidden layer: h = tanh(z)
+    for z, h in zip(signals["z"], signals["h"]):
+        assert torch.allclose(h, torch.tanh(z))
+    assert all(p.grad is None for p in model.parameters())
+    assert all(not m._forward_hooks for m in model.modules())
