@@ -16,6 +16,8 @@
 - :func:`layer_signals`: per linear layer, its output z (pre-activation), the output of the
   activation that follows it, and the gradient δ = ∂L/∂z, for one batch (the values, for
   histograms); :func:`activation_gradient_stats`: their standard deviations.
+- :func:`participation_ratio`: in how many directions a batch of layer inputs really varies
+  (what decides how far one network's layer can stray from the variance formula's expectation).
 """
 from __future__ import annotations
 
@@ -159,13 +161,14 @@ def get_initializer(key: str) -> Initializer:
 
 
 @torch.no_grad()
-def initialize(model: nn.Module, key: str) -> nn.Module:
+def initialize(model: nn.Module, key: str | Initializer) -> nn.Module:
     """Initialize every layer weight with >= 2 dims of ``model`` (parameters whose name ends in
-    ``weight``, e.g. ``weight``, ``in_proj_weight``) with ``INITIALIZERS[key]`` and zero every
-    bias (names ending in ``bias``). Everything else keeps its value: 1-D weights (PReLU slopes,
-    norm scales) and parameters that are not layer weights (class tokens, position
-    embeddings). Returns the same model."""
-    init = get_initializer(key)
+    ``weight``, e.g. ``weight``, ``in_proj_weight``) with ``INITIALIZERS[key]`` (or with ``key``
+    itself when it is a function that fills a tensor in place) and zero every bias (names ending
+    in ``bias``). Everything else keeps its value: 1-D weights (PReLU slopes, norm scales) and
+    parameters that are not layer weights (class tokens, position embeddings). Returns the same
+    model."""
+    init = key if callable(key) else get_initializer(key)
     for name, param in model.named_parameters():
         leaf = name.rsplit(".", 1)[-1]
         if leaf.endswith("bias"):
@@ -368,3 +371,20 @@ def activation_gradient_stats(
         "output_grad_std": [std(d) for d in signals["delta"]],
         "weight_grad_std": [std(g) for g in signals["weight_grad"]],
     }
+
+
+def participation_ratio(h: torch.Tensor) -> float:
+    """(tr C)² / tr(C²) of the second-moment matrix C = hᵀh/N of a batch ``h`` (N, features).
+
+    Between 1 (every sample along one direction) and the number of features (isotropic input):
+    the number of directions the inputs of a layer effectively spread over. For a layer with
+    ``n_out`` units and independent Gaussian rows, the mean over units of Var(z_i) = w_iᵀ C w_i
+    deviates from its expectation by a relative standard deviation √(2/(n_out · ratio)).
+    """
+    if h.dim() < 2 or h.shape[0] < 1:
+        raise ValueError(f"expected a batch of shape (N, features...), got {tuple(h.shape)}")
+    s2 = torch.linalg.svdvals(h.detach().flatten(1).to(torch.float64).cpu()) ** 2
+    total = float(s2.sum())
+    if not (math.isfinite(total) and total > 0):
+        raise ValueError("the batch is all zeros (or not finite): it spreads over no direction")
+    return total**2 / float((s2**2).sum())

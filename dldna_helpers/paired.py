@@ -4,12 +4,14 @@ A page that compares methods trains each of them with the same seeds and scores 
 test images. :func:`report.run_difference` compares two methods; :func:`group_difference`
 compares the mean of several methods with the mean of several others (e.g. the two
 initializations that keep the signal against the two that shrink it: a factor of a 2×2 design),
-seed by seed and test image by test image, with the chapter's rule (:mod:`.stats`). A seed where
+seed by seed and test image by test image, with the chapter's rule (:mod:`.stats`); it also
+compares one number per run (the mean training loss: a paired t-test on the seeds). A seed where
 any run of either group diverged is left out of both.
 
-:func:`compare_runs` words the result with :func:`report.compare`, or says that the runs cannot
-be compared when fewer than two seeds are left (a reader may run a page with one seed to go
-faster; the page must then still run and say so).
+:func:`compare_runs` words the result with :func:`report.compare`, or, when fewer than two seeds
+are left, says that this run cannot compare them. A reader may run a page with one seed to go
+faster; the page then still runs, and its sentences interpret nothing: ``GroupDifference.sign``
+is 0 (undecided) without a difference, so code that reads a sign decides nothing either.
 """
 from __future__ import annotations
 
@@ -23,12 +25,9 @@ from .stats import LEVEL, Difference, paired_difference
 
 __all__ = ["MEASURES", "GroupDifference", "per_seed_values", "group_difference", "compare_runs"]
 
-# measure → (what it is per run, its unit in a sentence)
-MEASURES = {
-    "error": "시험 오차율 (표본마다 0/1, %p)",
-    "loss": "시험 손실 (표본마다)",
-    "mean_loss": "평균 학습 손실 (실행마다 하나: 스텝별 미니배치 손실의 평균)",
-}
+# what a run contributes: its per-test-sample errors (in %, so differences are in %p), its
+# per-test-sample losses, or one number per run (the mean mini-batch loss over training)
+MEASURES = ("error", "loss", "mean_loss")
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,11 @@ class GroupDifference:
 
     diff: Difference | None
     kept: list[int]
+
+    @property
+    def sign(self) -> int:
+        """:attr:`stats.Difference.sign`, and 0 (nothing decided) when there is no difference."""
+        return self.diff.sign if self.diff is not None else 0
 
 
 def _finished(run: Any) -> bool:

@@ -21,6 +21,7 @@ from dldna_helpers.init import (
     lsuv_,
     matrix_statistics,
     orthogonal_,
+    participation_ratio,
     weight_statistics,
     xavier_uniform_,
 )
@@ -322,3 +323,36 @@ def test_layer_signals_hold_the_values_whose_stds_the_stats_report():
         assert torch.allclose(h, torch.tanh(z))
     assert all(p.grad is None for p in model.parameters())
     assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_initialize_takes_a_function_too():
+    model = initialize(MLP(in_features=5, hidden=(4,), num_classes=3), lambda w: nn.init.constant_(w, 0.5))
+    assert all(bool((layer.weight == 0.5).all()) for layer in model.linear_layers())
+
+
+def test_participation_ratio_counts_the_directions_a_batch_spreads_over():
+    torch.manual_seed(0)
+    assert participation_ratio(torch.randn(20000, 10)) == pytest.approx(10, rel=0.02)   # isotropic
+    one = torch.randn(500, 1) * torch.randn(1, 10)
+    assert participation_ratio(one) == pytest.approx(1.0)                             # one direction
+    two = torch.cat([torch.randn(5000, 2), torch.zeros(5000, 8)], dim=1)
+    assert participation_ratio(two) == pytest.approx(2, rel=0.05)
+    h = torch.randn(64, 7).abs()   # the definition, from C itself
+    c = h.T.double() @ h.double() / 64
+    assert participation_ratio(h) == pytest.approx(float(torch.trace(c) ** 2 / torch.trace(c @ c)))
+    with pytest.raises(ValueError, match="no direction"):
+        participation_ratio(torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="batch"):
+        participation_ratio(torch.ones(4))
+
+
+def test_the_mean_unit_variance_strays_by_the_participation_ratios_rule():
+    """The fluctuation rule in participation_ratio's docstring, simulated over weight draws."""
+    torch.manual_seed(0)
+    n_in, n_out, draws = 32, 10, 4000
+    h = torch.randn(256, n_in) @ torch.diag(torch.linspace(0.1, 3, n_in))   # anisotropic inputs
+    c = h.T @ h / h.shape[0]
+    w = torch.randn(draws, n_out, n_in)
+    mean_var = torch.einsum("dui,ij,duj->d", w, c, w) / n_out / float(torch.trace(c))
+    assert float(mean_var.mean()) == pytest.approx(1.0, abs=0.02)
+    assert float(mean_var.std()) == pytest.approx(math.sqrt(2 / (n_out * participation_ratio(h))), rel=0.08)

@@ -63,8 +63,10 @@ def test_too_few_seeds_gives_a_sentence_not_an_error():
     assert result.diff is None and result.kept == [0]
     text = compare_runs("Kaiming", "LeCun", result)
     assert "1개뿐" in text and "비교할 수 없습니다" in text
+    assert result.sign == 0   # nothing decided: code reading the sign concludes nothing
     clear = group_difference([[run(0.05) for _ in range(3)]], [[run(0.30) for _ in range(3)]])
     assert "낮았습니다" in compare_runs("A", "B", clear)
+    assert clear.sign == clear.diff.sign == -1
 
 
 def test_bad_input_is_refused():
