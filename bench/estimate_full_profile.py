@@ -202,10 +202,28 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
         cnn, vit = Net("cnn"), Net("vit")
 
     pages: dict[str, list[Item]] = {"book/intro": [], "exercises/basic": []}
-    pages["book/pipeline"] = run_items("MLP, SGD", MLP_NET, "torch.SGD", b, fm, p.pipeline_epochs)
+    pages["book/pipeline"] = [
+        item for _ in p.pipeline_seeds   # one run per seed, and the end-of-epoch training-set loss
+        for item in [*run_items("MLP, SGD", MLP_NET, "torch.SGD", b, fm, p.pipeline_epochs),
+                     Item("end-of-epoch train loss", EvalBatch(MLP_NET, 1000),
+                          p.pipeline_epochs * _steps(fm[0], 1000))]]
+    symmetry = Net("mlp", (("activation", "tanh"), ("hidden", (128, 64))))
+    deep = [Net("mlp", (("activation", act), ("hidden", (64,) * p.init_depth)))
+            for act, n_configs in (("relu", 4), ("tanh", 4), ("sigmoid", 1)) for _ in range(n_configs)]
     pages["book/initialization"] = [
-        item for _ in range(2 * 5 * n_seeds_init)   # 5 converging inits × seeds × two learning rates
-        for item in run_items("MLP × init × seed × lr", MLP_NET, "torch.SGD", b, fm, p.init_epochs)]
+        # symmetry breaking: 3 starts × seeds, 4,000 training images, 3 epochs (fixed on the page)
+        *[item for _ in range(3 * n_seeds_init)
+          for item in run_items("symmetry: MLP(128, 64) × start × seed", symmetry, "torch.SGD", b,
+                                (4000, fm[1]), 3)],
+        # experiment 1: 5 converging inits × seeds (l-momentum stops before its first step: evaluations only)
+        *[item for _ in range(5 * n_seeds_init)
+          for item in run_items("MLP × init × seed", MLP_NET, "torch.SGD", b, fm, p.init_epochs)],
+        *[item for _ in range(n_seeds_init)
+          for item in run_items("l-momentum (stops at step 1)", MLP_NET, "torch.SGD", b, fm, 0)],
+        # experiment 2: 9 (activation, init) pairs of the deep MLP × seeds
+        *[item for net in deep for _ in range(n_seeds_init)
+          for item in run_items("deep MLP × init × seed", net, "torch.SGD", b, fm, p.init_epochs)],
+    ]
     pages["book/optimizers"] = [
         *run_items("Adam parity, ours", MLP_NET, "Adam", b, fm, 1),
         *run_items("Adam parity, torch", MLP_NET, "torch.Adam", b, fm, 1),

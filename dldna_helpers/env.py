@@ -66,8 +66,10 @@ class Profile:
     fmnist_test: int | None
     batch_size: int
     pipeline_epochs: int
+    pipeline_seeds: tuple[int, ...]
     init_epochs: int
     init_seeds: tuple[int, ...]
+    init_depth: int   # hidden layers of 5.1's deep variant (width 64)
     optim_epochs: int
     optim_seeds: tuple[int, ...]
     # learning-rate sweep (5.2): epochs per run, and points of the grid (reference lr × 10^-1 … 10^1)
@@ -106,7 +108,7 @@ class Profile:
 
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
-_SEED_FIELDS = {"init_seeds", "optim_seeds", "cifar_seeds"}
+_SEED_FIELDS = {"pipeline_seeds", "init_seeds", "optim_seeds", "cifar_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
@@ -121,7 +123,7 @@ def _upper_bound(key: str) -> int:
         return SPLIT_SIZES["fmnist_train"]
     if key == "surface_points":
         return MAX_SURFACE_POINTS
-    if key == "skip_depth":
+    if key in ("skip_depth", "init_depth"):
         return MAX_DEPTH
     if key == "sharpness_steps":
         return MAX_STEPS
@@ -188,7 +190,8 @@ PROFILES: dict[str, Profile] = {
         # the whole test split (evaluation is cheap) and three seeds wherever a page compares
         # methods: differences are judged against the seed-to-seed spread, not one draw
         fmnist_train=6000, fmnist_test=None, batch_size=128,
-        pipeline_epochs=3, init_epochs=4, init_seeds=(0, 1, 2), optim_epochs=4, optim_seeds=(0, 1, 2),
+        pipeline_epochs=3, pipeline_seeds=(0, 1, 2), init_epochs=4, init_seeds=(0, 1, 2), init_depth=12,
+        optim_epochs=4, optim_seeds=(0, 1, 2),
         sweep_epochs=1, sweep_lrs=5,
         cifar_train=4000, cifar_test=1000, cifar_epochs=3, cifar_seeds=(0, 1, 2),
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
@@ -198,7 +201,8 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
-        pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
+        pipeline_epochs=10, pipeline_seeds=(0, 1, 2), init_epochs=20, init_seeds=(0, 1, 2), init_depth=12,
+        optim_epochs=20, optim_seeds=(0, 1, 2),
         sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 4 min on a T4 (estimate)
         # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
         cifar_train=None, cifar_test=None, cifar_epochs=15, cifar_seeds=(0,),
@@ -354,7 +358,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
-    "pipeline": 0.2, "initialization": 5.8, "optimizers": 19.7, "loss_landscape": 1.9,
+    "pipeline": 0.3, "initialization": 12.0, "optimizers": 19.7, "loss_landscape": 1.9,
     "gaussian_paths": 1.3, "training_dynamics": 4.2, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 

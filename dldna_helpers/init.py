@@ -3,6 +3,9 @@
 - :data:`INITIALIZERS`: key → in-place initializer of one weight tensor. Each one is the
   formula of its paper written out (no call into ``torch.nn.init``), so the page can show it
   and the tests can check it against ``torch.nn.init`` and the formula.
+- :func:`xavier_uniform_`: Glorot & Bengio's own (uniform) form of :func:`xavier_normal_`.
+- :func:`lsuv_`: Mishkin & Matas' data-dependent initialization (orthogonal, then each layer
+  rescaled on a batch until its output has unit variance).
 - :func:`constant_`: every entry the same value (zero, or 1/fan_in by default): the
   symmetric start that random initialization exists to avoid (the page's counter-example).
 - :func:`initialize`: apply one of them to every weight with two or more dimensions of a
@@ -10,8 +13,11 @@
   normalization scales) keep their defaults.
 - :func:`matrix_statistics` / :func:`weight_statistics`: condition number, spectral norm
   and effective rank (Roy & Vetterli's entropy form) of the 2-D weight matrices only.
-- :func:`activation_gradient_stats`: per linear layer, the std of its output, of the
-  gradient of the loss with respect to that output, and of its weight gradient, for one batch.
+- :func:`layer_signals`: per linear layer, its output z (pre-activation), the output of the
+  activation that follows it, and the gradient δ = ∂L/∂z, for one batch (the values, for
+  histograms); :func:`activation_gradient_stats`: their standard deviations.
+- :func:`participation_ratio`: in how many directions a batch of layer inputs really varies
+  (what decides how far one network's layer can stray from the variance formula's expectation).
 """
 from __future__ import annotations
 
@@ -47,6 +53,15 @@ def xavier_normal_(weight: torch.Tensor) -> torch.Tensor:
     """Glorot & Bengio (2010): N(0, 2/(fan_in + fan_out)), a compromise of forward and backward."""
     fan_in, fan_out = fans(weight)
     return _normal_(weight, math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def xavier_uniform_(weight: torch.Tensor) -> torch.Tensor:
+    """Glorot & Bengio (2010) as they wrote it: U(−b, b) with b = √(6/(fan_in + fan_out)), whose
+    variance b²/3 is the same 2/(fan_in + fan_out) as :func:`xavier_normal_`."""
+    fan_in, fan_out = fans(weight)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        return weight.uniform_(-bound, bound)
 
 
 def kaiming_normal_(weight: torch.Tensor, negative_slope: float = 0.0) -> torch.Tensor:
@@ -146,13 +161,14 @@ def get_initializer(key: str) -> Initializer:
 
 
 @torch.no_grad()
-def initialize(model: nn.Module, key: str) -> nn.Module:
+def initialize(model: nn.Module, key: str | Initializer) -> nn.Module:
     """Initialize every layer weight with >= 2 dims of ``model`` (parameters whose name ends in
-    ``weight``, e.g. ``weight``, ``in_proj_weight``) with ``INITIALIZERS[key]`` and zero every
-    bias (names ending in ``bias``). Everything else keeps its value: 1-D weights (PReLU slopes,
-    norm scales) and parameters that are not layer weights (class tokens, position
-    embeddings). Returns the same model."""
-    init = get_initializer(key)
+    ``weight``, e.g. ``weight``, ``in_proj_weight``) with ``INITIALIZERS[key]`` (or with ``key``
+    itself when it is a function that fills a tensor in place) and zero every bias (names ending
+    in ``bias``). Everything else keeps its value: 1-D weights (PReLU slopes, norm scales) and
+    parameters that are not layer weights (class tokens, position embeddings). Returns the same
+    model."""
+    init = key if callable(key) else get_initializer(key)
     for name, param in model.named_parameters():
         leaf = name.rsplit(".", 1)[-1]
         if leaf.endswith("bias"):
@@ -160,6 +176,51 @@ def initialize(model: nn.Module, key: str) -> nn.Module:
         elif leaf.endswith("weight") and param.dim() >= 2:
             init(param)
     return model
+
+
+@torch.no_grad()
+def lsuv_(model: nn.Module, x: torch.Tensor, *, tol: float = 0.1, max_iter: int = 10) -> list[dict[str, float]]:
+    """Mishkin & Matas (2016), layer-sequential unit-variance (LSUV) initialization, in place.
+
+    Every ``nn.Linear`` weight starts orthogonal (gain 1) with a zero bias; then, from the input
+    layer on, the batch ``x`` is passed through the model and each layer's weight is divided by
+    the std of that layer's output z (before the activation) until |Var(z) − 1| < ``tol`` or
+    ``max_iter`` rescalings (the paper's Tol_var = 0.1, T_max = 10). With zero biases one
+    rescaling is exact; the loop matters for layers such as batch normalization downstream.
+    Returns, per layer, ``{"std_before": …, "std_after": …, "iterations": …}``.
+    """
+    if not (0 < tol < 1):
+        raise ValueError(f"tol must be in (0, 1), got {tol!r}")
+    if not (isinstance(max_iter, int) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to initialize")
+    if x.shape[0] < 2:
+        raise ValueError(f"LSUV needs a batch of at least 2 samples to measure a variance, got {x.shape[0]}")
+    for layer in layers:
+        orthogonal_(layer.weight)
+        if layer.bias is not None:
+            layer.bias.zero_()
+    report = []
+    for layer in layers:
+        seen: dict[str, torch.Tensor] = {}
+        handle = layer.register_forward_hook(lambda _m, _i, out: seen.__setitem__("z", out))
+        try:
+            model(x)
+            before = std = float(seen["z"].std())
+            iterations = 0
+            while abs(std**2 - 1.0) >= tol and iterations < max_iter:
+                if not (math.isfinite(std) and std > 0):
+                    raise ValueError(f"LSUV: a layer's output has std {std}; the batch cannot set its scale")
+                layer.weight.div_(std)
+                iterations += 1
+                model(x)
+                std = float(seen["z"].std())
+        finally:
+            handle.remove()
+        report.append({"std_before": before, "std_after": std, "iterations": iterations})
+    return report
 
 
 # ------------------------------------------------------------------ weight statistics
@@ -228,10 +289,66 @@ def weight_statistics(model: nn.Module) -> dict:
 
 
 # ------------------------------------------------------------------ signal propagation
+ACTIVATION_MODULES = (nn.PReLU, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU)
+
+
+def layer_signals(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module | None = None
+) -> dict[str, list]:
+    """The forward and backward signals of one batch, layer by layer, at the current weights.
+
+    For every ``nn.Linear`` l (in forward order), with z_l its output (the pre-activation):
+    ``"z"`` holds z_l, ``"delta"`` the gradient δ_l = ∂L/∂z_l, ``"fan_in"``/``"fan_out"`` its
+    sizes, ``"layer"`` its name; ``"h"`` holds the outputs of the activation modules
+    (:data:`ACTIVATION_MODULES`) in forward order — in the chapter's MLPs, h_l = f(z_l) for every
+    hidden layer. All tensors are detached copies. L is ``loss_fn`` (mean cross-entropy by
+    default), so δ carries a 1/batch factor. Parameters and their ``.grad`` are left as they were.
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to measure")
+    outputs: dict[str, torch.Tensor] = {}
+    activations: list[torch.Tensor] = []
+
+    def keep(name: str):
+        def hook(_module: nn.Module, _inputs, output: torch.Tensor) -> None:
+            output.retain_grad()  # z_l is not a leaf: ask autograd to keep ∂L/∂z_l
+            outputs[name] = output
+        return hook
+
+    saved_grads = {p: p.grad for p in model.parameters()}
+    handles = [m.register_forward_hook(keep(name)) for name, m in layers]
+    handles += [m.register_forward_hook(lambda _m, _i, out: activations.append(out.detach().clone()))
+                for m in model.modules() if isinstance(m, ACTIVATION_MODULES)]
+    try:
+        for p in model.parameters():
+            p.grad = None
+        with torch.enable_grad():
+            loss = loss_fn(model(x), y)
+            loss.backward()
+        return {
+            "layer": [name for name, _ in layers],
+            "fan_in": [m.in_features for _, m in layers],
+            "fan_out": [m.out_features for _, m in layers],
+            "z": [outputs[name].detach().clone() for name, _ in layers],
+            "delta": [outputs[name].grad.detach().clone() if outputs[name].grad is not None else None
+                      for name, _ in layers],
+            "h": activations,
+            "weight_grad": [m.weight.grad.detach().clone() if m.weight.grad is not None else None
+                            for _, m in layers],
+        }
+    finally:
+        for h in handles:
+            h.remove()
+        for p, g in saved_grads.items():
+            p.grad = g
+
+
 def activation_gradient_stats(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module | None = None
 ) -> dict[str, list]:
-    """Forward and backward signal sizes per linear layer for one batch, at the current weights.
+    """Forward and backward signal sizes per linear layer for one batch (:func:`layer_signals`).
 
     For every ``nn.Linear`` l (in forward order), with z_l its output (the pre-activation):
 
@@ -243,39 +360,31 @@ def activation_gradient_stats(
     compare layers and methods, not absolute values. The model's parameters and ``.grad``
     fields are left as they were.
     """
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
-    if not layers:
-        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to measure")
-    outputs: dict[str, torch.Tensor] = {}
+    signals = layer_signals(model, x, y, loss_fn)
 
-    def keep(name: str):
-        def hook(_module: nn.Module, _inputs, output: torch.Tensor) -> None:
-            output.retain_grad()  # z_l is not a leaf: ask autograd to keep ∂L/∂z_l
-            outputs[name] = output
-        return hook
+    def std(t: torch.Tensor | None) -> float:
+        return float(t.std()) if t is not None else math.nan
 
-    saved_grads = {p: p.grad for p in model.parameters()}
-    handles = [m.register_forward_hook(keep(name)) for name, m in layers]
-    try:
-        for p in model.parameters():
-            p.grad = None
-        with torch.enable_grad():
-            loss = loss_fn(model(x), y)
-            loss.backward()
-        stats: dict[str, list] = {"layer": [], "fan_in": [], "fan_out": [], "activation_std": [],
-                                  "output_grad_std": [], "weight_grad_std": []}
-        for name, m in layers:
-            z = outputs[name]
-            stats["layer"].append(name)
-            stats["fan_in"].append(m.in_features)
-            stats["fan_out"].append(m.out_features)
-            stats["activation_std"].append(float(z.detach().std()))
-            stats["output_grad_std"].append(float(z.grad.std()) if z.grad is not None else math.nan)
-            stats["weight_grad_std"].append(float(m.weight.grad.std()) if m.weight.grad is not None else math.nan)
-        return stats
-    finally:
-        for h in handles:
-            h.remove()
-        for p, g in saved_grads.items():
-            p.grad = g
+    return {
+        "layer": signals["layer"], "fan_in": signals["fan_in"], "fan_out": signals["fan_out"],
+        "activation_std": [std(z) for z in signals["z"]],
+        "output_grad_std": [std(d) for d in signals["delta"]],
+        "weight_grad_std": [std(g) for g in signals["weight_grad"]],
+    }
+
+
+def participation_ratio(h: torch.Tensor) -> float:
+    """(tr C)² / tr(C²) of the second-moment matrix C = hᵀh/N of a batch ``h`` (N, features).
+
+    Between 1 (every sample along one direction) and the number of features (isotropic input):
+    the number of directions the inputs of a layer effectively spread over. For a layer with
+    ``n_out`` units and independent Gaussian rows, the mean over units of Var(z_i) = w_iᵀ C w_i
+    deviates from its expectation by a relative standard deviation √(2/(n_out · ratio)).
+    """
+    if h.dim() < 2 or h.shape[0] < 1:
+        raise ValueError(f"expected a batch of shape (N, features...), got {tuple(h.shape)}")
+    s2 = torch.linalg.svdvals(h.detach().flatten(1).to(torch.float64).cpu()) ** 2
+    total = float(s2.sum())
+    if not (math.isfinite(total) and total > 0):
+        raise ValueError("the batch is all zeros (or not finite): it spreads over no direction")
+    return total**2 / float((s2**2).sum())

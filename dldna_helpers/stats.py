@@ -147,6 +147,10 @@ def _parts(d: np.ndarray) -> tuple[float, float]:
     ms_sample = seeds * float(sample_means.var(ddof=1))
     resid = d - seed_means[:, None] - sample_means[None, :] + grand
     ms_resid = float((resid ** 2).sum()) / ((seeds - 1) * (n - 1))
+    if ms_seed == 0.0:
+        # seed means that coincide exactly (0/1 data on few samples) do not mean the seeds agree:
+        # E[MS_seed] ≥ σ_e², so the interaction's mean square is the smallest honest seed part
+        ms_seed = ms_resid
     # the seed part keeps the seed × sample interaction (it varies with the seeds); the test-set
     # part is the samples' main effect alone, estimated from n − 1 and (S − 1)(n − 1) degrees of
     # freedom: precise next to the seed part, and never negative

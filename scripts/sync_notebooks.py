@@ -40,14 +40,20 @@ def repository_url() -> str:
     return config["repository"]["url"].rstrip("/")
 
 
+SETUP_TAGS = f"[{SETUP_TAG}, remove-cell]"
+SETUP_TITLE = "# @title Colab에서만: 도우미 패키지 설치 (로컬·Binder에서는 아무 일도 하지 않습니다)"
+
+
 def setup_cell_source(url: str) -> str:
     """The first code cell of every page: in Colab only, install the helper package.
 
     Plain Python (no ``%pip``): a failed install stops the notebook with a short Korean
-    message instead of printing pip's error and carrying on into an ImportError.
+    message instead of printing pip's error and carrying on into an ImportError. The site
+    removes the cell (tag ``remove-cell``: a reader of the site has nothing to install); in the
+    reader notebook its ``# @title`` line makes it one folded line in Colab's form view.
     """
     return (
-        "# Colab에서 열었을 때만 도우미 패키지를 설치합니다 (로컬·Binder에서는 아무 일도 하지 않습니다).\n"
+        SETUP_TITLE + "\n"
         "import subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
         f"    package = \"dldna_helpers @ git+{url}\"\n"
@@ -71,10 +77,12 @@ def notebook_pages() -> list[Path]:
 def update_setup_cell(md_path: Path, url: str) -> bool:
     """Rewrite the tagged set-up cell in the .md source; True if the file changed."""
     text = md_path.read_text(encoding="utf-8")
-    pattern = re.compile(r"(```\{code-cell\} ipython3\n:tags: \[" + SETUP_TAG + r"\]\n\n)(.*?)(```)", re.S)
+    pattern = re.compile(r"(```\{code-cell\} ipython3\n:tags: )\[" + SETUP_TAG + r"(?:, remove-cell)?\](\n\n)(.*?)(```)",
+                         re.S)
     if not pattern.search(text):
         raise SystemExit(f"{md_path}: no code cell tagged [{SETUP_TAG}] (see CONTRIBUTING.md)")
-    new = pattern.sub(lambda m: m.group(1) + setup_cell_source(url) + m.group(3), text, count=1)
+    new = pattern.sub(lambda m: m.group(1) + SETUP_TAGS + m.group(2) + setup_cell_source(url) + m.group(4), text,
+                      count=1)
     if new != text:
         md_path.write_text(new, encoding="utf-8")
     return new != text
@@ -104,7 +112,11 @@ def reuse_outputs(md_path: Path, nb: nbformat.NotebookNode) -> None:
     old = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
     stored = [c for c in old.cells if c.cell_type == "code"]
     fresh = [c for c in nb.cells if c.cell_type == "code"]
-    if [reader_notebook.strip_added_title(c.source) for c in stored] != [c.source for c in fresh]:
+
+    def code(cell) -> str:   # the set-up cell is generated and prints nothing outside Colab
+        return "" if SETUP_TAG in cell.metadata.get("tags", []) else reader_notebook.strip_added_title(cell.source)
+
+    if [code(c) for c in stored] != [code(c) for c in fresh]:
         raise SystemExit(f"{md_path.relative_to(ROOT)}: code cells changed since the last run; "
                          "execute it (drop --reuse-outputs)")
     for cell, old_cell in zip(fresh, stored):

@@ -115,7 +115,7 @@ def test_pages_carry_the_generated_colab_cell():
     expected = sync.setup_cell_source(sync.repository_url())
     for page in sync.notebook_pages():
         text = page.read_text(encoding="utf-8")
-        cell = re.search(r"```\{code-cell\} ipython3\n:tags: \[colab-setup\]\n\n(.*?)```", text, re.S)
+        cell = re.search(r"```\{code-cell\} ipython3\n:tags: \[colab-setup, remove-cell\]\n\n(.*?)```", text, re.S)
         assert cell, f"{page.relative_to(ROOT)}: no colab-setup cell"
         assert cell.group(1) == expected, f"{page.relative_to(ROOT)}: run scripts/sync_notebooks.py"
 

@@ -17,9 +17,13 @@ from dldna_helpers.init import (
     get_initializer,
     initialize,
     kaiming_normal_,
+    layer_signals,
+    lsuv_,
     matrix_statistics,
     orthogonal_,
+    participation_ratio,
     weight_statistics,
+    xavier_uniform_,
 )
 from dldna_helpers.models import MLP, SmallCNN, SmallViT
 
@@ -264,3 +268,91 @@ def test_variance_preservation_in_a_deep_relu_net():
         ratios[key] = stats["activation_std"][depth - 1] / stats["activation_std"][0]
     assert 0.5 < ratios["kaiming_normal"] < 2.0
     assert ratios["lecun"] == pytest.approx(2 ** (-(depth - 1) / 2), rel=0.35)
+
+
+def test_xavier_uniform_has_glorots_bound_and_the_normal_forms_variance():
+    torch.manual_seed(0)
+    w = xavier_uniform_(torch.empty(FAN_OUT, FAN_IN))
+    bound = math.sqrt(6 / (FAN_IN + FAN_OUT))
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.99 * bound
+    assert float(w.std()) == pytest.approx(math.sqrt(2 / (FAN_IN + FAN_OUT)), rel=0.02)
+    torch.manual_seed(0)
+    ref = nn.init.xavier_uniform_(torch.empty(FAN_OUT, FAN_IN))
+    assert torch.equal(w, ref)  # the same draws as torch's own implementation
+
+
+@pytest.mark.parametrize("activation", ["prelu", "tanh", "sigmoid"])
+def test_lsuv_gives_every_layer_unit_output_variance_on_its_batch(activation):
+    torch.manual_seed(0)
+    model = MLP(in_features=30, hidden=(40,) * 6, num_classes=5, activation=activation)
+    x = torch.randn(200, 30) * 3 + 1
+    report = lsuv_(model, x, tol=0.01)
+    assert len(report) == 7 and all(r["iterations"] <= 10 for r in report)
+    stds = activation_gradient_stats(model, x, torch.zeros(200, dtype=torch.long))["activation_std"]
+    assert all(abs(s ** 2 - 1) < 0.01 for s in stds), stds
+    for layer in model.linear_layers():   # orthogonal up to one scale per layer, zero bias
+        s = torch.linalg.svdvals(layer.weight.detach().double())
+        assert float(s.max() / s.min()) == pytest.approx(1.0, abs=1e-6)
+        assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_lsuv_refuses_bad_input():
+    model = MLP(in_features=4, hidden=(3,), num_classes=2)
+    with pytest.raises(ValueError, match="tol"):
+        lsuv_(model, torch.randn(8, 4), tol=0)
+    with pytest.raises(ValueError, match="max_iter"):
+        lsuv_(model, torch.randn(8, 4), max_iter=0)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        lsuv_(model, torch.randn(1, 4))
+    with pytest.raises(ValueError, match="std"):
+        lsuv_(model, torch.zeros(8, 4))   # no signal: the scale cannot be set
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        lsuv_(nn.Sequential(nn.ReLU()), torch.randn(8, 4))
+
+
+def test_layer_signals_hold_the_values_whose_stds_the_stats_report():
+    torch.manual_seed(0)
+    model = initialize(MLP(in_features=12, hidden=(9, 7), num_classes=4, activation="tanh"), "xavier_normal")
+    x, y = torch.randn(16, 12), torch.randint(0, 4, (16,))
+    signals = layer_signals(model, x, y)
+    stats = activation_gradient_stats(model, x, y)
+    assert [float(z.std()) for z in signals["z"]] == pytest.approx(stats["activation_std"])
+    assert [float(d.std()) for d in signals["delta"]] == pytest.approx(stats["output_grad_std"])
+    assert len(signals["h"]) == 2   # one per hidden layer: h = tanh(z)
+    for z, h in zip(signals["z"], signals["h"]):
+        assert torch.allclose(h, torch.tanh(z))
+    assert all(p.grad is None for p in model.parameters())
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_initialize_takes_a_function_too():
+    model = initialize(MLP(in_features=5, hidden=(4,), num_classes=3), lambda w: nn.init.constant_(w, 0.5))
+    assert all(bool((layer.weight == 0.5).all()) for layer in model.linear_layers())
+
+
+def test_participation_ratio_counts_the_directions_a_batch_spreads_over():
+    torch.manual_seed(0)
+    assert participation_ratio(torch.randn(20000, 10)) == pytest.approx(10, rel=0.02)   # isotropic
+    one = torch.randn(500, 1) * torch.randn(1, 10)
+    assert participation_ratio(one) == pytest.approx(1.0)                             # one direction
+    two = torch.cat([torch.randn(5000, 2), torch.zeros(5000, 8)], dim=1)
+    assert participation_ratio(two) == pytest.approx(2, rel=0.05)
+    h = torch.randn(64, 7).abs()   # the definition, from C itself
+    c = h.T.double() @ h.double() / 64
+    assert participation_ratio(h) == pytest.approx(float(torch.trace(c) ** 2 / torch.trace(c @ c)))
+    with pytest.raises(ValueError, match="no direction"):
+        participation_ratio(torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="batch"):
+        participation_ratio(torch.ones(4))
+
+
+def test_the_mean_unit_variance_strays_by_the_participation_ratios_rule():
+    """The fluctuation rule in participation_ratio's docstring, simulated over weight draws."""
+    torch.manual_seed(0)
+    n_in, n_out, draws = 32, 10, 4000
+    h = torch.randn(256, n_in) @ torch.diag(torch.linspace(0.1, 3, n_in))   # anisotropic inputs
+    c = h.T @ h / h.shape[0]
+    w = torch.randn(draws, n_out, n_in)
+    mean_var = torch.einsum("dui,ij,duj->d", w, c, w) / n_out / float(torch.trace(c))
+    assert float(mean_var.mean()) == pytest.approx(1.0, abs=0.02)
+    assert float(mean_var.std()) == pytest.approx(math.sqrt(2 / (n_out * participation_ratio(h))), rel=0.08)

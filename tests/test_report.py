@@ -150,32 +150,33 @@ def _guard_cells(page: str) -> list[str]:
 
 
 def test_a_page_guard_stops_the_build_when_its_numbers_contradict_the_prose():
-    """5.1's first guard, run on a table whose measured std misses the formula by 10%."""
+    """5.1's guard on Glorot's uniform form, run on a table whose uniform weights leave ±b."""
     import math
 
     import pandas as pd
 
-    cell = next(c for c in _guard_cells("book/initialization.md") if "std_table" in c)
+    cell = next(c for c in _guard_cells("book/initialization.md") if "edge = std_table[" in c)
     formula_std = {"lecun": 0.0357, "orthogonal": 0.0357, "kaiming_normal": 0.0505, "scaled_orthogonal": 0.0505}
 
-    def run(measured_factor: float) -> None:
-        table = pd.DataFrame({"공식 표준편차": formula_std,
-                              "측정 표준편차": {k: v * measured_factor for k, v in formula_std.items()}})
+    def run(uniform_edge: float) -> None:
+        table = pd.DataFrame({"가장 큰 |값| / 표준편차": {"xavier_uniform": uniform_edge, "xavier_normal": 4.7}})
         exec(cell, {"math": math, "check_claim": check_claim, "std_table": table, "formula_std": formula_std})
 
-    run(1.001)   # the outputs agree with the sentence: nothing happens
-    with pytest.raises(ClaimError, match="여섯 줄 모두"):
-        run(1.1)
+    run(1.73)   # the outputs agree with the sentence: nothing happens
+    with pytest.raises(ClaimError, match="균등 분포의 값은"):
+        run(2.5)
 
 
 def test_the_pipeline_guard_catches_a_start_far_from_chance():
     from types import SimpleNamespace
 
-    cell = next(c for c in _guard_cells("book/pipeline.md") if "chance_band" in c)
-    ns = {"binomial_se": binomial_se, "check_claim": check_claim, "n_test": 2000}
-    exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.11, 0.8])})
-    with pytest.raises(ClaimError, match="찍는 수준"):
-        exec(cell, {**ns, "history": SimpleNamespace(test_acc=[0.35, 0.8])})
+    cell = next(c for c in _guard_cells("book/pipeline.md") if "찍기 수준" in c)
+    clear = SimpleNamespace(sign=-1)
+    ns = {"check_claim": check_claim, "diff": clear, "histories": [SimpleNamespace(diverged=False, status=lambda: "완료")] * 3,
+          "top_share": [47.0, 96.0, 60.0]}
+    exec(cell, {**ns, "acc0": [9.1, 10.7, 5.5]})
+    with pytest.raises(ClaimError, match="찍기 수준"):
+        exec(cell, {**ns, "acc0": [35.0, 10.7, 5.5]})
 
 
 def test_format_mean_std_is_the_sample_std_and_a_lone_value_alone():

@@ -179,3 +179,12 @@ def test_paired_seeds_drop_a_diverged_seed_from_both_methods():
     seeds, arrays = paired_seeds(results, ["A", "B"])
     assert seeds == [0, 2]
     assert arrays["A"].shape == (2, 2) and arrays["B"][1].tolist() == [1.0, 0.0]
+
+
+def test_seed_means_that_coincide_exactly_still_get_an_interval():
+    """0/1 results on few images can give three seeds the same error rate by chance: the seed part
+    then falls back to the interaction's mean square instead of claiming zero uncertainty."""
+    a = np.array([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0]], dtype=float)
+    b = np.zeros_like(a)
+    d = paired_difference(a, b)
+    assert d.value == pytest.approx(0.5) and d.half_width > 0 and math.isfinite(d.df)
