@@ -192,6 +192,7 @@ def compare(a_name: str, b_name: str, diff: Difference, *, quantity: str = "오�
     if not isinstance(diff, Difference):
         raise TypeError(f"compare(a_name, b_name, diff) takes a stats.Difference (A − B), got {type(diff).__name__}; "
                         "build it with stats.paired_difference or report.run_difference")
+    _log_verdict(a_name, b_name, quantity, diff)
     size = _amount(abs(diff.value), digits) + unit
     margin = _amount(diff.half_width, digits) + unit   # the margin of error (오차 범위), said either way
     if diff.sign:
@@ -199,6 +200,24 @@ def compare(a_name: str, b_name: str, diff: Difference, *, quantity: str = "오�
         return f"{a_name}의 {with_josa(quantity, '이/가')} {b_name}보다 {size}(오차 범위 ±{margin}) {verb}"
     return (f"{a_name}{josa(a_name, '과/와')} {b_name}의 {quantity} 차이({size})는 "
             f"오차 범위(±{margin}) 안이라 이 실행으로는 가릴 수 없습니다")
+
+
+VERDICT_LOG_ENV = "DLDNA_VERDICT_LOG"
+
+
+def _log_verdict(a_name: str, b_name: str, quantity: str, diff: Difference) -> None:
+    """Append the verdict of one comparison to ``$DLDNA_VERDICT_LOG`` (JSON lines), when set: the
+    build records what each page concluded, so that a run with other seeds can be checked against it
+    (scripts/check_other_seeds.py)."""
+    path = os.environ.get(VERDICT_LOG_ENV)
+    if not path:
+        return
+    import json
+
+    record = {"a": a_name, "b": b_name, "quantity": quantity, "sign": diff.sign,
+              "value": diff.value, "half_width": diff.half_width, "seeds": diff.seeds}
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def run_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], measure: str = "error", *,

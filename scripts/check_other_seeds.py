@@ -6,6 +6,12 @@ finding. This script executes pages again with ``$DLDNA_PAGE_SEED`` set and ever
 of the profile shifted to fresh seeds, with strict claims (a contradicted claim is an error), in an
 empty cache of its own, and reports each page's result.
 
+It also compares the verdict of every comparison the pages word (``report.compare``: A clearly
+below B, clearly above, or not decided) with the verdicts of the build (``_build/verdicts``, written by
+``execute_pages.py``): a comparison that comes out clearly the *other way* round is a failure; one that
+is decided in one run and undecided in the other is listed — the page should not build a conclusion
+on it (more seeds, or wording that says it is not settled).
+
 Usage: .venv/bin/python scripts/check_other_seeds.py [--set 1] [--jobs N] [PAGE.md ...]
 
 ``--set k`` chooses the seeds: page seed ``k`` and comparison seeds shifted by ``k × n`` (n = the
@@ -44,12 +50,43 @@ def other_seed_sizes(seed_set: int, profile_name: str = "quick") -> dict[str, li
     return sizes
 
 
-def run_pages(pages: list[Path], seed_set: int, jobs: int, timeout: int = 900) -> list[tuple[str, float, str]]:
-    """Execute ``pages`` with seed set ``seed_set``; (page, seconds, error or "") per page."""
+def read_verdicts(folder: Path) -> dict[tuple, int]:
+    """(page, a, b, quantity, occurrence) → sign of every comparison logged in ``folder``."""
+    verdicts: dict[tuple, int] = {}
+    for log in sorted(Path(folder).glob("*.jsonl")):
+        seen: dict[tuple, int] = {}
+        for line in log.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            key = (log.stem.replace("__", "/"), record["a"], record["b"], record["quantity"])
+            seen[key] = seen.get(key, -1) + 1
+            verdicts[(*key, seen[key])] = int(record["sign"])
+    return verdicts
+
+
+def compare_verdicts(reference: dict[tuple, int], other: dict[tuple, int]) -> tuple[list[str], list[str]]:
+    """(reversals, flips) between two runs' verdicts: a reversal is clearly lower in one run and
+    clearly higher in the other; a flip is decided in one and undecided in the other."""
+    word = {-1: "낮음", 0: "가릴 수 없음", 1: "높음"}
+    reversals, flips = [], []
+    for key in sorted(set(reference) & set(other)):
+        was, now = reference[key], other[key]
+        if was == now:
+            continue
+        page, a, b, quantity, _ = key
+        line = f"{page}: {a} vs {b} ({quantity}): build {word[was]}, other seeds {word[now]}"
+        (reversals if was * now < 0 else flips).append(line)
+    return reversals, flips
+
+
+def run_pages(pages: list[Path], seed_set: int, jobs: int, timeout: int = 900,
+              verdicts: Path | None = None) -> list[tuple[str, float, str]]:
+    """Execute ``pages`` with seed set ``seed_set``; (page, seconds, error or "") per page. The
+    verdicts of their comparisons go to ``verdicts`` (a folder) when given."""
     sizes = other_seed_sizes(seed_set)
     cache = Path(tempfile.mkdtemp(prefix=f"dldna-seeds-{seed_set}-"))
     os.environ.update(DLDNA_PAGE_SEED=str(seed_set), DLDNA_PROFILE_SIZES=json.dumps(sizes),
-                      DLDNA_STRICT_CLAIMS="1", DLDNA_PROFILE="quick", DLDNA_CACHE_DIR=str(cache))
+                      DLDNA_STRICT_CLAIMS="1", DLDNA_PROFILE="quick", DLDNA_CACHE_DIR=str(cache),
+                      DLDNA_VERDICT_DIR=str(verdicts or cache / "verdicts"))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     print(f"[seeds] set {seed_set}: DLDNA_PAGE_SEED={seed_set}, DLDNA_PROFILE_SIZES={json.dumps(sizes)}", flush=True)
     ordered = sorted(pages, key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))
@@ -76,11 +113,24 @@ def main() -> int:
     if missing:
         parser.error(f"no such page: {', '.join(missing)}")
     start = time.perf_counter()
-    results = run_pages(pages, args.seed_set, args.jobs)
+    verdicts = Path(tempfile.mkdtemp(prefix="dldna-verdicts-"))
+    results = run_pages(pages, args.seed_set, args.jobs, verdicts=verdicts)
     failed = [name for name, _, error in results if error]
     print(f"[seeds] {len(results) - len(failed)} of {len(results)} pages hold their claims with seed set "
           f"{args.seed_set} ({time.perf_counter() - start:.0f} s)", flush=True)
-    return 1 if failed else 0
+    reference = ROOT / "_build" / "verdicts"
+    reversals: list[str] = []
+    if reference.exists():
+        reversals, flips = compare_verdicts(read_verdicts(reference), read_verdicts(verdicts))
+        for line in reversals:
+            print(f"[seeds] REVERSED {line}", flush=True)
+        for line in flips:
+            print(f"[seeds] flipped  {line}", flush=True)
+        print(f"[seeds] verdicts vs the build: {len(reversals)} reversed, {len(flips)} decided in one run only",
+              flush=True)
+    else:
+        print(f"[seeds] no build verdicts in {reference} (run scripts/build_book.sh first) to compare with")
+    return 1 if failed or reversals else 0
 
 
 if __name__ == "__main__":

@@ -45,10 +45,19 @@ def read_as_myst_nb(md_path: Path) -> nbformat.NotebookNode:
 
 
 def execute_page(md_path: Path, timeout: int) -> tuple[Path, nbformat.NotebookNode | None, float, str]:
-    """Run one page in its folder (in a worker process); (path, executed notebook or None, s, error)."""
+    """Run one page in its folder (in a worker process); (path, executed notebook or None, s, error).
+
+    With ``$DLDNA_VERDICT_DIR`` set, the verdicts of the page's comparisons (report.compare) are
+    written to ``<dir>/<page>.jsonl``."""
     from nbclient import NotebookClient
 
     os.environ.setdefault("DLDNA_PROFILE", "quick")
+    verdicts = os.environ.get("DLDNA_VERDICT_DIR")
+    if verdicts:
+        log = Path(verdicts) / f"{md_path.parent.name}__{md_path.stem}.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        os.environ["DLDNA_VERDICT_LOG"] = str(log)
     os.environ.setdefault("DLDNA_STRICT_CLAIMS", "1")  # the build fails on a contradicted claim
     start = time.perf_counter()
     nb = read_as_myst_nb(md_path)
@@ -91,6 +100,9 @@ def main() -> int:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    # the verdicts of every comparison the pages word (report.compare), for the other-seeds check
+    os.environ.setdefault("DLDNA_VERDICT_DIR", str(args.cache.parent / "verdicts"))
+    shutil.rmtree(os.environ["DLDNA_VERDICT_DIR"], ignore_errors=True)
     shutil.rmtree(args.cache, ignore_errors=True)
     cache = get_cache(str(args.cache))
     pages = sorted(notebook_pages(), key=lambda p: -EXPECTED_SECONDS.get(p.stem, 0))

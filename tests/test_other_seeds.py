@@ -16,6 +16,36 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import check_other_seeds  # noqa: E402
 
 
+def test_verdicts_are_compared_by_comparison_and_occurrence(tmp_path):
+    import json
+
+    def write(folder, records):
+        folder.mkdir()
+        (folder / "book__p.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+
+    row = {"a": "A", "b": "B", "quantity": "오차율", "value": 0, "half_width": 1, "seeds": 3}
+    write(tmp_path / "build", [{**row, "sign": -1}, {**row, "sign": 0}, {**row, "a": "C", "sign": 1}])
+    write(tmp_path / "other", [{**row, "sign": 1}, {**row, "sign": -1}, {**row, "a": "C", "sign": 1}])
+    reversals, flips = check_other_seeds.compare_verdicts(check_other_seeds.read_verdicts(tmp_path / "build"),
+                                                          check_other_seeds.read_verdicts(tmp_path / "other"))
+    assert reversals == ["book/p: A vs B (오차율): build 낮음, other seeds 높음"]
+    assert flips == ["book/p: A vs B (오차율): build 가릴 수 없음, other seeds 낮음"]
+
+
+def test_compare_logs_its_verdict_when_asked(tmp_path, monkeypatch):
+    import json
+
+    from dldna_helpers.report import compare
+    from dldna_helpers.stats import Difference
+
+    log = tmp_path / "v.jsonl"
+    monkeypatch.setenv("DLDNA_VERDICT_LOG", str(log))
+    compare("A", "B", Difference(-2.0, 1.0, 2.0, 3, 100))
+    compare("A", "B", Difference(-0.5, 1.0, 2.0, 3, 100))
+    signs = [json.loads(line)["sign"] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert signs == [-1, 0]
+
+
 def test_every_seed_field_is_moved_to_fresh_seeds():
     from dataclasses import fields
 
@@ -34,7 +64,7 @@ def test_every_seed_field_is_moved_to_fresh_seeds():
 
 
 @pytest.mark.slow
-def test_every_page_holds_its_claims_with_other_seeds(monkeypatch):
+def test_every_page_holds_its_claims_with_other_seeds(monkeypatch, tmp_path):
     import os
 
     from sync_notebooks import notebook_pages
@@ -42,7 +72,15 @@ def test_every_page_holds_its_claims_with_other_seeds(monkeypatch):
     for key in ("DLDNA_PAGE_SEED", "DLDNA_PROFILE_SIZES", "DLDNA_STRICT_CLAIMS", "DLDNA_PROFILE", "DLDNA_CACHE_DIR"):
         monkeypatch.setenv(key, os.environ.get(key, ""))   # restored after the test
     jobs = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-    results = check_other_seeds.run_pages(notebook_pages(), 1, jobs)
+    verdicts = tmp_path / "verdicts"
+    results = check_other_seeds.run_pages(notebook_pages(), 1, jobs, verdicts=verdicts)
     failed = {name: error for name, _, error in results if error}
     assert not failed, "pages whose claims do not hold with other seeds:\n" + "\n\n".join(
         f"{name}:\n{error}" for name, error in failed.items())
+    reference = ROOT / "_build" / "verdicts"
+    if not reference.exists():
+        pytest.skip("no build verdicts to compare with (scripts/build_book.sh writes _build/verdicts)")
+    reversals, flips = check_other_seeds.compare_verdicts(check_other_seeds.read_verdicts(reference),
+                                                          check_other_seeds.read_verdicts(verdicts))
+    print("\n".join(["comparisons decided in one run only:", *flips]))
+    assert not reversals, "comparisons that come out clearly the other way with other seeds:\n" + "\n".join(reversals)
