@@ -301,7 +301,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
     "pipeline": 0.2, "initialization": 5.8, "optimizers": 19.7, "loss_landscape": 1.9,
-    "gaussian_paths": 0.7, "training_dynamics": 4.2, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
+    "gaussian_paths": 0.7, "training_dynamics": 17.0, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 
 
