@@ -421,10 +421,11 @@ def sharpness_trajectory(
     λ < (2 + 2β)/η. ``lr`` is one learning rate, or one per step (e.g. a drop halfway).
     Every ``every`` steps (and after the last one) the ``top`` largest-magnitude Hessian
     eigenvalues of the same full-batch loss are estimated with ``lanczos_iter`` Lanczos
-    iterations (:func:`landscape.hessian_top_eigen`).
+    iterations (:func:`landscape.hessian_top_eigen`); λ_max is the largest of them (ask for
+    ``top`` ≥ 2 where a negative eigenvalue may be the largest in magnitude).
 
     Returns ``step`` (the tracked steps, 0 = the start), ``sharpness`` (λ_max at those steps),
-    ``eigenvalues`` (tracked steps × ``top``), ``lr`` (the learning rate of each update),
+    ``eigenvalues`` (tracked steps × ``top``, largest first), ``lr`` (the learning rate of each update),
     ``loss`` (before each update, plus the final one: ``steps + 1`` values) and ``final`` (the
     parameters at the end, one flat vector). Stops early, with the loss ``inf`` recorded, if the
     loss stops being finite (divergence).
@@ -466,7 +467,8 @@ def sharpness_trajectory(
                     v.mul_(momentum).add_(g)
                     g = v
                 p.sub_(rates[step] * g)
-    eigenvalues = torch.tensor(eigen, dtype=torch.float64).reshape(len(tracked), top)
+    # largest first, with signs: a negative eigenvalue of large magnitude is not the sharpness
+    eigenvalues = torch.tensor(eigen, dtype=torch.float64).reshape(len(tracked), top).sort(dim=1, descending=True).values
     return {"step": torch.tensor(tracked), "sharpness": eigenvalues[:, 0].clone(), "eigenvalues": eigenvalues,
             "lr": torch.tensor(rates, dtype=torch.float64), "loss": torch.tensor(losses, dtype=torch.float64),
             "final": flat_parameters(model).float()}

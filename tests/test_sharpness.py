@@ -87,3 +87,22 @@ def test_the_heavy_ball_is_stable_up_to_two_plus_two_beta_over_lr():
     assert math.isinf(plain["loss"][-1].item())                            # η·λ = 3.6 > 2
     with pytest.raises(ValueError, match="momentum"):
         _run(0.1, 3, momentum=1.0)
+
+
+class _Saddle(nn.Module):
+    """L(w) = ½(w₀² − 4w₁²): Hessian diag(1, −4), the negative eigenvalue the larger in magnitude."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(2, dtype=torch.float64))
+
+    def forward(self, x):
+        return 0.5 * (self.w[0] ** 2 - 4 * self.w[1] ** 2) + 0 * x.sum()
+
+
+def test_sharpness_is_the_largest_eigenvalue_not_the_largest_in_magnitude():
+    x, y = torch.zeros(1, 1, dtype=torch.float64), torch.zeros(1)
+    run = sharpness_trajectory(_Saddle(), lambda out, target: out, x, y, 0.1, 1, every=1,
+                               lanczos_iter=2, top=2)
+    assert run["eigenvalues"][0].tolist() == pytest.approx([1.0, -4.0])
+    assert run["sharpness"][0].item() == pytest.approx(1.0)
