@@ -93,7 +93,14 @@ SWEEP_OPTIMIZERS = (*PAGE_OPTIMIZERS, "Nesterov", "AdaGrad", "RMSProp")    # its
 # 5.4: six optimizers' learning-rate grids (about 27 candidates, 40 steps each), the μ* grid,
 # BFGS for the target and a 10-step check: about 1,300 LossSlice steps (measured 1,150–1,250)
 SLICE_STEPS = 1300
-SHARPNESS_LRS, SHARPNESS_POINTS = 3, 15   # 5.5: three learning rates, λ_max about every steps/15 steps
+# 5.5's sharpness runs: five full-length GD runs (three learning rates, two that change it
+# halfway), λ_max every 5 steps by 16 Lanczos iterations; a momentum run over a quarter of the
+# steps, measured every 3; then three 100-iteration checks of the top six eigenvalues
+SHARPNESS_RUNS, SHARPNESS_EVERY, SHARPNESS_ITER = 5, 5, 16
+MOMENTUM_EVERY = 3
+SHARPNESS_CHECKS, CHECK_K, CHECK_ITER = 3, 6, 100
+# 5.5's warmup runs probe λ_max of 500 training images with 10 Lanczos iterations, epochs 0 … warmup
+PROBE_SAMPLES, PROBE_ITER = 500, 10
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,9 @@ class SurfacePoint:
 class HessianCell:
     """The Hessian computations of 5.3 on ``samples``: ``kind`` 'page' = PyHessian top-2 +
     Lanczos top-2 + a 30-sample Hutchinson trace; 'lanczos1' = Lanczos top-1 (skip study);
-    'sharpness' = 20 Lanczos iterations for λ_max (5.5's sharpness during full-batch GD)."""
+    'sharpness' = 16 Lanczos iterations for λ_max (5.5's sharpness during full-batch GD);
+    'check' = 100 iterations for the top six (5.5's check); 'probe' = 10 iterations (5.5's
+    warmup probe)."""
     net: Net
     samples: int
     kind: str
@@ -259,17 +268,31 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
     deep_kinds = [Net("mlp", (("activation", "sigmoid"), ("hidden", (64,) * (p.skip_depth + 1)))),
                   Net("deep_mlp", (("depth", p.skip_depth), ("residual", False), *width64)),
                   Net("deep_mlp", (("depth", p.skip_depth), ("residual", True), *width64))]
+    n_seeds_dyn, warmup = len(p.dynamics_seeds), max(1, p.dynamics_epochs // 3)
+    n_train, steps_per_epoch = fm[0], _steps(fm[0], b)
+    sharp_samples = SHARPNESS_RUNS * (p.sharpness_steps // SHARPNESS_EVERY + 1) \
+        + (p.sharpness_steps // 4) // MOMENTUM_EVERY + 1
     pages["book/training_dynamics"] = [
-        *run_items("tracked MLP", MLP_NET, "SGD", b, fm, p.dynamics_epochs, tracked=True),
-        *[item for net in deep_kinds
+        # the phases run, Kaiming and default init, with the gradient-noise probe: at every epoch
+        # end one full-batch gradient and one gradient per minibatch (about two epochs of steps)
+        *[item for _ in range(2)
+          for item in run_items("tracked MLP", MLP_NET, "SGD", b, fm, p.dynamics_epochs, tracked=True)],
+        Item("tracked MLP: gradient-noise probe", TrainStep(MLP_NET, "torch.SGD", b),
+             2 * (p.dynamics_epochs + 1) * 2 * steps_per_epoch),
+        *[item for net in deep_kinds + [deep_kinds[1]] * 2   # + Kaiming ReLU (SGD) and the ReLU net with Adam
           for item in run_items("tracked deep nets", net, "SGD", b, fm, p.dynamics_epochs, tracked=True)],
-        *[item for _ in range(3 + 4)   # three clipping settings, four schedules
-          for item in run_items("MLP: clipping, schedules", MLP_NET, "SGD", b, fm, p.dynamics_epochs)],
+        # clipping: three settings × the first three seeds; schedules: four × the seeds; warmup at
+        # twice the learning rate: constant (diverges within steps; counted whole) and warmup+cosine
+        *[item for _ in range(3 * min(3, n_seeds_dyn) + 4 * n_seeds_dyn + 2 * n_seeds_dyn)
+          for item in run_items("MLP: clipping, schedules, warmup", MLP_NET, "SGD", b, fm, p.dynamics_epochs,
+                                tracked=True)],
+        Item("warmup: λ_max probe", HessianCell(MLP_NET, min(PROBE_SAMPLES, n_train), "probe"),
+             n_seeds_dyn * (warmup + 1)),
         # full-batch GD (one step = one batch of every image) and λ_max along the way
         Item("sharpness: full-batch GD", TrainStep(SHARP_NET, "torch.SGD", p.sharpness_train),
-             SHARPNESS_LRS * p.sharpness_steps),
-        Item("sharpness: λ_max (Lanczos)", HessianCell(SHARP_NET, p.sharpness_train, "sharpness"),
-             SHARPNESS_LRS * (SHARPNESS_POINTS + 1)),
+             SHARPNESS_RUNS * p.sharpness_steps + p.sharpness_steps // 4),
+        Item("sharpness: λ_max (Lanczos)", HessianCell(SHARP_NET, p.sharpness_train, "sharpness"), sharp_samples),
+        Item("sharpness: top-6 check", HessianCell(SHARP_NET, p.sharpness_train, "check"), SHARPNESS_CHECKS),
     ]
     pages["exercises/applied"] = [
         item for bn in (False, True) for _ in range(3 * n_seeds_init)   # 3 scales × the seeds of 5.1
@@ -377,11 +400,14 @@ def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cp
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="pyhessian", tol=1e-4, seed=0)
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="lanczos", tol=1e-3, seed=0)
                 hessian_trace(model, loss_fn, batch, n_samples=30, seed=0)
-        elif unit.kind == "sharpness":
+        elif unit.kind in ("sharpness", "probe", "check"):
+            k, iterations = {"sharpness": (1, SHARPNESS_ITER), "probe": (1, PROBE_ITER),
+                             "check": (CHECK_K, CHECK_ITER)}[unit.kind]
+
             def work():
-                with warnings.catch_warnings():   # 20 iterations are the page's deliberate estimate
+                with warnings.catch_warnings():   # few iterations are the page's deliberate estimate
                     warnings.simplefilter("ignore", UserWarning)
-                    hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", max_iter=20, seed=0)
+                    hessian_top_eigen(model, loss_fn, batch, k=k, method="lanczos", max_iter=iterations, seed=0)
         else:
             def work():
                 hessian_top_eigen(model, loss_fn, batch, k=1, method="lanczos", tol=1e-3, seed=0)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from dldna_helpers.dynamics import (
+    DYNAMICS_FORMAT,
     moving_average,
     DynamicsTracker,
     flat_parameters,
@@ -72,7 +73,7 @@ def test_param_change_is_measured_against_previous_epoch(tmp_path, monkeypatch):
     opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
     config = {"test": "param_change", "epochs": 4}
     history, record = tracked_train(model, opt, batches, data, 4, cache_config=config)
-    states = load_checkpoints({**config, "dynamics_format": 1})
+    states = load_checkpoints({**config, "dynamics_format": DYNAMICS_FORMAT})
     flat = [torch.cat([t.flatten().double() for t in sd.values()]) for _, sd in states]
     to_previous = [float((flat[e] - flat[e - 1]).norm()) for e in range(1, 5)]
     to_start = [float((flat[e] - flat[0]).norm()) for e in range(1, 5)]
@@ -121,3 +122,100 @@ def test_moving_average_is_the_trailing_mean_and_fits_short_series():
         moving_average(series, 0)
     with pytest.raises(ValueError, match="empty series"):
         moving_average([], 3)
+
+
+# ------------------------------------------------------------------ probes and measurements of 5.5
+from dldna_helpers.dynamics import Probe, gradient_noise, layer_input_spread, variance_ratio  # noqa: E402
+from dldna_helpers.models import DeepMLP  # noqa: E402
+
+
+def _manual_grad(model, x, y):
+    model.zero_grad()
+    nn.CrossEntropyLoss()(model(x), y).backward()
+    flat = torch.cat([p.grad.flatten() for p in model.parameters()]).double()
+    model.zero_grad()
+    return flat
+
+
+def test_gradient_noise_splits_the_minibatch_norm_into_mean_and_noise():
+    model, _, (x, y) = tiny_problem(n_batches=3)
+    x, y = x[:90], y[:90]                      # batches of 32, 32 and 26: weights |B|/N
+    full, rms = gradient_noise(model, x, y, 32)
+    g = _manual_grad(model, x, y)
+    parts = [(x[i:i + 32], y[i:i + 32]) for i in (0, 32, 64)]
+    grads = [_manual_grad(model, xb, yb) for xb, yb in parts]
+    w = [len(yb) / 90 for _, yb in parts]
+    assert full == pytest.approx(float(g.norm()), rel=1e-5)
+    assert rms ** 2 == pytest.approx(sum(wi * float(gi.norm()) ** 2 for wi, gi in zip(w, grads)), rel=1e-5)
+    noise = sum(wi * float((gi - g).norm()) ** 2 for wi, gi in zip(w, grads))
+    assert rms ** 2 == pytest.approx(full ** 2 + noise, rel=1e-5)   # the identity the page teaches
+    assert all(p.grad is None for p in model.parameters())
+    with pytest.raises(ValueError, match="batch_size"):
+        gradient_noise(model, x, y, 0)
+    with pytest.raises(ValueError, match="same positive number"):
+        gradient_noise(model, x, y[:5], 8)
+
+
+def test_a_probe_measures_each_epoch_without_changing_the_training():
+    model, batches, data = tiny_problem(n_batches=3)
+    twin = copy.deepcopy(model)
+    x, y = data
+    probe = Probe(x, y, batch_size=32, sharpness_iter=6, sharpness_samples=64, until_epoch=1)
+    h1, record = tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9),
+                               batches, data, 3, probe=probe)
+    full0, _ = gradient_noise(twin, x, y, 32)
+    h2, plain = tracked_train(twin, torch.optim.SGD(twin.parameters(), lr=0.2, momentum=0.9), batches, data, 3)
+    assert h1.step_loss == h2.step_loss                      # probing does not change the run
+    assert record.full_grad_norm[0] == pytest.approx(full0, rel=1e-6)   # epoch 0 = the initial weights
+    assert record.full_grad_norm[1] == pytest.approx(gradient_noise(_after_one_epoch(batches, data), x, y, 32)[0],
+                                                     rel=1e-5)
+    assert all(math.isfinite(v) for v in record.sharpness[:2]) and all(math.isnan(v) for v in record.sharpness[2:])
+    assert all(a <= b + 1e-9 for a, b in zip(record.full_grad_norm[:2], record.batch_grad_rms[:2]))
+    assert all(math.isnan(v) for v in plain.full_grad_norm + plain.sharpness)
+    with pytest.raises(ValueError, match="sharpness_iter"):
+        Probe(x, y, sharpness_iter=-1)
+    with pytest.raises(ValueError, match="same positive number"):
+        Probe(x, y[:3])
+
+
+def _after_one_epoch(batches, data):
+    """The tiny problem's model trained again to the end of epoch 1 (the weights probed there)."""
+    model, _, _ = tiny_problem(n_batches=3)
+    tracked_train(model, torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9), batches, data, 1)
+    return model
+
+
+def test_layer_input_spread_is_the_across_sample_variance_of_each_layer_input():
+    torch.manual_seed(0)
+    x = torch.randn(50, 784)
+    net = DeepMLP(3, width=8)
+    expected = [float(x.double().var(0, unbiased=False).mean())]
+    with torch.no_grad():
+        h = torch.relu(net.stem(x))
+        for block in net.blocks:
+            expected.append(float(h.double().var(0, unbiased=False).mean()))
+            h = torch.relu(block(h))
+        expected.append(float(h.double().var(0, unbiased=False).mean()))
+    np.testing.assert_allclose(layer_input_spread(net, x), expected, rtol=1e-6)
+    # a constant layer makes every later input identical: the spread collapses to 0
+    with torch.no_grad():
+        net.blocks[0].weight.zero_()
+    assert layer_input_spread(net, x)[2:].max() == 0.0
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        layer_input_spread(net, x[:1])
+
+
+def test_variance_ratio_matches_scipy_and_refuses_bad_input():
+    from scipy import stats
+
+    gen = np.random.default_rng(0)
+    a, b = gen.normal(0, 2, 47), gen.normal(0, 1, 47)
+    r = variance_ratio(a, b)
+    assert r.ratio == pytest.approx(a.var(ddof=1) / b.var(ddof=1))
+    assert r.low == pytest.approx(r.ratio / stats.f.ppf(0.975, 46, 46))
+    assert r.high == pytest.approx(r.ratio / stats.f.ppf(0.025, 46, 46))
+    assert 1.7 < r.high / r.ratio < 1.9          # the page's "×/÷ 1.8" for 47 batches
+    with pytest.raises(ValueError, match="zero variance"):
+        variance_ratio(a, np.ones(5))
+    with pytest.raises(ValueError, match="at least 2"):
+        variance_ratio([1.0], b)

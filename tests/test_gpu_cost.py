@@ -65,7 +65,7 @@ def test_work_lists_follow_the_profile_sizes():
     quick = PROFILES["quick"]
     items = estimate.page_work(quick)["book/pipeline"]
     steps = sum(i.count for i in items if isinstance(i.unit, estimate.TrainStep))
-    assert steps == quick.pipeline_epochs * math.ceil(quick.fmnist_train / quick.batch_size)
+    assert steps == len(quick.pipeline_seeds) * quick.pipeline_epochs * math.ceil(quick.fmnist_train / quick.batch_size)
     full = estimate.page_work(PROFILES["full"])["book/initialization"]
     runs = sum(1 for i in full if isinstance(i.unit, estimate.TrainStep))
     assert runs == 2 * 5 * len(PROFILES["full"].init_seeds)
@@ -89,6 +89,10 @@ def test_the_estimate_counts_every_profile_dependent_run():
     cifar = [i for i in work["book/optimizers"] if i.what.startswith("CIFAR") and isinstance(i.unit, estimate.TrainStep)]
     assert len(cifar) == 2 * 3 * len(full.cifar_seeds)
     sharp = {i.what: i for i in work["book/training_dynamics"] if i.what.startswith("sharpness")}
-    assert sharp["sharpness: full-batch GD"].count == 3 * full.sharpness_steps
+    assert sharp["sharpness: full-batch GD"].count == 5 * full.sharpness_steps + full.sharpness_steps // 4
     assert sharp["sharpness: full-batch GD"].unit.batch == full.sharpness_train
     assert sharp["sharpness: λ_max (Lanczos)"].unit.kind == "sharpness"
+    assert sharp["sharpness: λ_max (Lanczos)"].count >= 5 * (full.sharpness_steps // 5)   # every 5 steps
+    schedules = [i for i in work["book/training_dynamics"] if i.what.startswith("MLP: clipping")
+                 and isinstance(i.unit, estimate.TrainStep)]
+    assert len(schedules) == 3 * min(3, len(full.dynamics_seeds)) + 6 * len(full.dynamics_seeds)
