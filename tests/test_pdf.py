@@ -346,7 +346,7 @@ def test_every_internal_link_of_the_source_has_one_target():
     if not SOURCE.is_file():
         pytest.fail(f"no one-page source at {SOURCE}: {BUILD}", pytrace=False)
     page = SOURCE.read_text(encoding="utf-8")
-    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    ids = Counter(re.findall(r"""\sid=["']([^"']+)["']""", page))
     targets = set(re.findall(r'href="#([^"]+)"', page))
     assert targets, "no internal links"
     assert not [t for t in targets if ids[t] != 1], \

@@ -218,7 +218,8 @@
     page.appendChild(el("hr", "pdf-rule"));
     var colophon = el("div", "pdf-colophon");
     config.colophon.forEach(function (line) { colophon.appendChild(el("p", null, line)); });
-    if (provenance) colophon.appendChild(el("p", null, "이 PDF의 계산 결과를 낸 환경 — " + provenance));
+    if (provenance) colophon.appendChild(el("p", null, "실행 환경: " + provenance +
+      ". 페이지마다 첫머리의 실행 정보 줄에 그 페이지의 시드와 데이터가 있습니다."));
     page.appendChild(colophon);
     return page;
   }
@@ -390,7 +391,13 @@
     var provenanceNode = Array.prototype.find.call(document.querySelectorAll(".cell_output pre"), function (p) {
       return /^실행 정보/.test(p.textContent.trim());
     });
-    var provenance = provenanceNode ? provenanceNode.textContent.trim().replace(/^실행 정보\s*\|\s*/, "") : "";
+    // the title page names the environment the numbers came from (profile, device, versions);
+    // seed and data differ by page and stay in each page's own line
+    var provenance = provenanceNode ? provenanceNode.textContent.trim().split("|").map(function (part) {
+      return part.trim();
+    }).filter(function (part) {
+      return /^(프로파일:|장치:|torch |Python )/.test(part);
+    }).join(", ") : "";
     var chapters = collectChapters(config, report);
     var root = el("div", "pdf-root");
     chapters.forEach(function (c) {
