@@ -166,6 +166,18 @@ def test_every_chapter_title_is_in_the_text_and_outline_and_contents(pages_text,
         assert title in _norm(pages_text[page - 1]), f"page {page} does not show {title!r}"
 
 
+def test_pages_are_numbered_and_links_have_targets(pdf):
+    """Every page after the title page prints its number at the foot; the PDF's internal links
+    (contents, equation references, glossary terms) have targets."""
+    layout = _run("pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-").split("\f")[:-1]
+    unnumbered = [n for n, page in enumerate(layout, 1)
+                  if n > 1 and [line.strip() for line in page.splitlines() if line.strip()][-1:] != [str(n)]]
+    assert not unnumbered, f"pages without their number at the foot: {unnumbered[:20]}"
+    dests = re.findall(r'"([^"]+)"\s*$', _run("pdfinfo", "-dests", str(pdf)), re.M)
+    kinds = {kind: [d for d in dests if d.startswith(kind)] for kind in ("pdf-h-", "equation-", "term-")}
+    assert all(kinds.values()), f"no link targets of some kind in the PDF: { {k: len(v) for k, v in kinds.items()} }"
+
+
 # ------------------------------------------------------------------ fonts and glyphs
 def _pdffonts(pdf: Path) -> list[dict]:
     rows = []
@@ -320,6 +332,8 @@ def test_interactive_parts_print_as_paper(report, pages_text):
     assert report["sliders"] == sliders
     assert text.count("슬라이더 그림의 첫 장면:") == sliders, "a slider figure printed without its values"
     assert not re.search(r"첫 장면: \.", text), "a slider figure's values are empty"
+    folded = len(re.findall(r'<details class="[^"]*\bhide above-input\b', source))
+    assert report["foldedInputs"] == folded, "folded code (hide-input) must stay off paper, as on the site"
 
 
 def test_solutions_are_gathered_in_an_appendix_with_pointers(report, pages_text, outline):
