@@ -14,7 +14,7 @@ Output: the PDF at ``_build/html/<PDF_NAME>`` (the site's download menu links it
 ``_build/pdf/report.json`` (what was transformed, images' printed resolution, anything wider than
 the page), which tests/test_pdf.py checks along with the PDF itself.
 
-Usage: .venv/bin/python scripts/build_pdf.py [--site _build/singlehtml] [--out PATH]
+Usage: .venv/bin/python scripts/build_pdf.py [--book DIR] [--site DIR] [--out PATH] [--report PATH]
 """
 from __future__ import annotations
 
@@ -47,10 +47,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def book_config() -> dict:
-    """Title, parts and colophon from _config.yml and _toc.yml (the site's own words)."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+def book_config(book: Path = ROOT) -> dict:
+    """Title, parts and colophon from the book's _config.yml and _toc.yml (the site's own words)."""
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
     root = toc["root"]
     parts = [{"caption": "들어가며", "docs": [root]}]
     for part in toc.get("parts", []):
@@ -119,11 +119,11 @@ def named_destinations(pdf: Path) -> dict[str, int]:
     return pages
 
 
-def print_book(site: Path, out: Path, report_path: Path) -> dict:
+def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> dict:
     from playwright.sync_api import sync_playwright
 
     source = prepare_source(site)
-    config = book_config()
+    config = book_config(book)
     width = round(A4_TEXT_WIDTH_MM * PX_PER_MM)
     timings = {}
     with serve_folder(site) as base, sync_playwright() as pw:
@@ -187,12 +187,18 @@ def print_book(site: Path, out: Path, report_path: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=ROOT / "_build" / "singlehtml")
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "html" / PDF_NAME)
-    parser.add_argument("--report", type=Path, default=ROOT / "_build" / "pdf" / "report.json")
+    parser.add_argument("--book", type=Path, default=ROOT,
+                        help="the book's folder (its _config.yml, _toc.yml and _build/); default: this repository")
+    parser.add_argument("--site", type=Path, help="default: BOOK/_build/singlehtml")
+    parser.add_argument("--out", type=Path, help=f"default: BOOK/_build/html/{PDF_NAME}")
+    parser.add_argument("--report", type=Path, help="default: BOOK/_build/pdf/report.json")
     args = parser.parse_args(argv)
+    build = args.book / "_build"
+    args.site = args.site or build / "singlehtml"
+    args.out = args.out or build / "html" / PDF_NAME
+    args.report = args.report or build / "pdf" / "report.json"
     start = time.perf_counter()
-    report = print_book(args.site, args.out, args.report)
+    report = print_book(args.site, args.out, args.report, args.book)
     size_mb = args.out.stat().st_size / 1e6
     print(f"[pdf] {args.out} ({size_mb:.1f} MB) in {time.perf_counter() - start:.0f} s; "
           f"{len(report['chapters'])} chapters, {report['solutions']} solutions, {report['checkers']} checkers, "
@@ -204,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     if report["js_errors"] or report["blocked_requests"]:
         print(f"[pdf] JavaScript errors {report['js_errors']}, blocked requests {report['blocked_requests']}",
               file=sys.stderr)
+    if report["missing"]:
+        print(f"[pdf] pages of _toc.yml not found in the one-page build: {report['missing']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -149,15 +149,17 @@
       var all = names.map(function (n) { return (labels[n] || n) + " ∈ {" + meta.values[n].join(", ") + "}"; });
       box.querySelectorAll(".dldna-slider, label, input, output, script, style").forEach(function (n) { n.remove(); });
       var img = box.querySelector("img");
-      var caption = el("p", "pdf-caption pdf-slider-values",
-        "슬라이더 그림의 첫 장면: " + first.join(", ") + ". 웹사이트와 노트북에서는 슬라이더로 " + all.join(", ") +
-        " 사이를 오가며 그림이 어떻게 바뀌는지 볼 수 있습니다.");
+      var choices = "웹사이트와 노트북에서는 슬라이더로 " + all.join(", ") + " 사이를 오가며 그림이 어떻게 바뀌는지 볼 수 있습니다.";
       var figure = box.closest("figure");
-      if (figure && figure.querySelector("figcaption")) {
-        figure.querySelector("figcaption").appendChild(el("span", "pdf-slider-note", " " + caption.textContent));
+      if (figure && figure.querySelector("figcaption")) {   // the site's numbered caption, then the frame's values
+        var caption = figure.querySelector("figcaption");
+        caption = caption.querySelector("p:last-of-type") || caption;   // the caption's text, not after it
+        var end = /[.!?)]\s*$/.test(caption.textContent) ? " " : ". ";
+        caption.appendChild(el("span", "pdf-slider-note",
+          end + "인쇄본에는 첫 장면(" + first.join(", ") + ")을 실었습니다. " + choices));
       } else if (img) {
         box.classList.add("pdf-figure");
-        img.after(caption);
+        img.after(el("p", "pdf-caption pdf-slider-values", "슬라이더 그림의 첫 장면: " + first.join(", ") + ". " + choices));
       }
       report.sliders++;
     });
