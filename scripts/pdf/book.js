@@ -104,9 +104,6 @@
     root.querySelectorAll(".toggle-hidden").forEach(function (n) { n.classList.remove("toggle-hidden"); });
     root.querySelectorAll(".dropdown").forEach(function (n) { n.classList.remove("dropdown"); });
     root.querySelectorAll("details").forEach(function (d) { d.open = true; });
-    root.querySelectorAll("[hidden]").forEach(function (n) {
-      if (!n.closest("mjx-container")) n.removeAttribute("hidden");
-    });
   }
 
   function printCheckers(root, report) {
