@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent / "pdf"
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_utils import chromium_path, serve_folder  # noqa: E402
+from browser_utils import CHROMIUM_FLAGS, LOCAL_HOSTS, chromium_path, serve_folder  # noqa: E402  (the tests' offline Chromium)
 from pdf_book import PDF_NAME  # noqa: E402
 
 PRINT_DPI = 150            # output images are printed at this resolution (or finer, when they shrink) …
@@ -43,8 +43,6 @@ MIN_SCALE = 0.7            # … but at no less than this fraction of the size t
 A4_TEXT_WIDTH_MM = 210 - 19 - 19   # book.css: @page margin
 PX_PER_MM = 96 / 25.4
 SOURCE_NAME = "pdf-book.html"      # the one-page build, copied beside its _static/ and _images/
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def book_config(book: Path = ROOT) -> dict:
@@ -135,7 +133,7 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
 
             def only_local(route) -> None:
                 url = route.request.url
-                if url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in {"127.0.0.1", "localhost"}:
+                if url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in LOCAL_HOSTS:
                     route.continue_()
                 else:
                     blocked.append(url)
