@@ -412,12 +412,14 @@ def test_ids_repeated_across_pages_are_made_unique_and_links_follow():
         section += nodes.reference("", "local", refid="id1")
         sof += section
         doc += sof
+    root_section += nodes.reference("", "to the root page", refuri="#document-root")
     renamed = unique_ids(doc, "root")
-    relink(doc, renamed)
+    relink(doc, renamed, "root", root_section["ids"][0])
     assert renamed["a"] == {"id1": "a--id1"} and renamed["b"] == {"id1": "b--id1"}
     assert root_section["ids"] == ["root--id1"]
     sections = [n for n in doc.findall(nodes.section)]
     assert [s["ids"] for s in sections[1:]] == [["a--id1", "only-a"], ["b--id1", "only-b"]]
     refs = list(doc.findall(nodes.reference))
     assert refs[0]["refuri"] == "#document-a#a--id1"     # Sphinx then drops "#document-a"
-    assert [r.get("refid") for r in refs[1:]] == ["a--id1", "b--id1"]
+    assert refs[1]["refuri"] == "#root--id1"             # the root page has no #document- mark
+    assert [r.get("refid") for r in refs[2:]] == ["a--id1", "b--id1"]

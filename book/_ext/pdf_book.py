@@ -74,13 +74,16 @@ def unique_ids(tree: nodes.document, root: str) -> dict[str, dict[str, str]]:
     return dict(renamed)
 
 
-def relink(tree: nodes.Node, renamed: dict[str, dict[str, str]]) -> None:
-    """``#document-<page>#<id>`` (a link to another page, before Sphinx drops the page) → new id."""
+def relink(tree: nodes.Node, renamed: dict[str, dict[str, str]], root: str = "", root_id: str = "") -> None:
+    """``#document-<page>#<id>`` (a link to another page, before Sphinx drops the page) → new id;
+    ``#document-<root>`` → the root page's first section (Sphinx marks every page but the root)."""
     for ref in tree.findall(nodes.reference):
         uri = ref.get("refuri", "")
         if uri.startswith("#document-") and uri.count("#") == 2:
             page, _, ident = uri[len("#document-"):].partition("#")
             ref["refuri"] = f"#document-{page}#{renamed.get(page, {}).get(ident, ident)}"
+        elif root_id and uri == f"#document-{root}":
+            ref["refuri"] = f"#{root_id}"
 
 
 def _patch_single_file_builder(app: Sphinx) -> None:
@@ -97,10 +100,15 @@ def _patch_single_file_builder(app: Sphinx) -> None:
     fix_refuris, fignumbers = builder.fix_refuris, builder.assemble_toc_fignumbers
     renamed: dict[str, dict[str, str]] = {}
 
+    root_id: list[str] = []
+
     def fix(tree: nodes.Node) -> None:
         if isinstance(tree, nodes.document) and not renamed:
             renamed.update(unique_ids(tree, app.config.root_doc))
-        relink(tree, renamed)
+            first = next(iter(tree.findall(nodes.section)), None)
+            if first is not None and first["ids"]:
+                root_id.append(first["ids"][0])
+        relink(tree, renamed, app.config.root_doc, root_id[0] if root_id else "")
         fix_refuris(tree)
 
     def numbers() -> dict[str, Any]:   # keyed by the figure's id, which may have been renamed
