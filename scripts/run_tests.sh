@@ -11,6 +11,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export DLDNA_STRICT_CLAIMS="${DLDNA_STRICT_CLAIMS:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
+bash "$ROOT/scripts/build_pdf.sh"   # the printed book from the same build (tests/test_pdf.py)
 cd "$ROOT"
 notebooks=$(ls book/*.ipynb exercises/*.ipynb 2>/dev/null || true)
 # One worker per core; --dist loadfile keeps each notebook (one kernel, cells in order) and each

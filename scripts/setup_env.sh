@@ -8,10 +8,11 @@ cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 
 # Optional system packages (Debian/Ubuntu with root only): the real FashionMNIST, a Korean
-# font and Chromium for the browser tests. Without them the book still works.
+# font and Chromium for the browser tests and the PDF, poppler-utils for the PDF's page numbers
+# and checks. Without them the book still works.
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ -z "${DLDNA_NO_APT:-}" ]; then
   want=()
-  for pkg in dataset-fashion-mnist fonts-nanum chromium; do
+  for pkg in dataset-fashion-mnist fonts-nanum chromium poppler-utils; do
     dpkg -s "$pkg" >/dev/null 2>&1 || want+=("$pkg")
   done
   if [ "${#want[@]}" -gt 0 ]; then
