@@ -90,17 +90,44 @@ def captioned_outputs(notebook: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def _executed_notebook(app: Sphinx, docname: str) -> dict[str, Any] | None:
+    """The executed notebook of ``docname`` with its outputs: the copy myst-nb writes next to the
+    build, or — when the build read the page from a jupyter-cache (scripts/build_book.sh executes
+    pages first, then builds with ``execute_notebooks: cache``), whose written copy carries no
+    outputs — the cached notebook itself."""
     config = getattr(app.env, "mystnb_config", None)
-    if config is None or not config.output_folder:
+    if config is None:
         return None
-    *folders, name = docname.split("/")
-    path = Path(config.output_folder).joinpath(*folders, name + ".ipynb")   # as myst-nb writes it
-    if not path.is_file():
+    notebook = None
+    if config.output_folder:
+        *folders, name = docname.split("/")
+        path = Path(config.output_folder).joinpath(*folders, name + ".ipynb")   # as myst-nb writes it
+        if path.is_file():
+            try:
+                notebook = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                notebook = None
+    if notebook is not None and any(cell.get("outputs") for cell in notebook.get("cells", [])):
+        return notebook
+    return _cached_notebook(app, docname) or notebook
+
+
+def _cached_notebook(app: Sphinx, docname: str) -> dict[str, Any] | None:
+    """The notebook the jupyter-cache of the build holds for ``docname``'s source, if any."""
+    config = app.env.mystnb_config
+    if config.execution_mode != "cache" or not config.execution_cache_path:
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+        import nbformat
+        from jupyter_cache import get_cache
+
+        cache = get_cache(config.execution_cache_path)
+        source = Path(app.env.doc2path(docname)).resolve()
+        for record in cache.list_cache_records():
+            if record.uri and Path(record.uri).resolve() == source:
+                return json.loads(nbformat.writes(cache.get_cache_bundle(record.pk).nb))
+    except Exception as err:  # noqa: BLE001 - a missing caption is reported by the tests, not fatal here
+        logger.warning(f"nb_figures: could not read the cached notebook of {docname}: {err}")
+    return None
 
 
 def _bundle_key(app: Sphinx, bundle: nodes.Element) -> str | None:
