@@ -31,7 +31,7 @@ import numpy as np
 __all__ = [
     "MONOTONE", "UNDERDAMPED", "ALTERNATING", "DIVERGENT", "REGIMES",
     "iteration_matrix", "convergence_rate", "regime", "worst_rate", "slowest_regime",
-    "Tuning", "optimal_gd", "optimal_momentum", "measured_rate",
+    "Tuning", "optimal_gd", "optimal_momentum", "optimal_nesterov", "measured_rate",
     "slowest_regimes", "stationary_variance", "effective_lr", "chain_quadratic",
 ]
 
@@ -167,6 +167,15 @@ def optimal_momentum(lam_min: float, lam_max: float) -> Tuning:
     root_kappa = np.sqrt(hi / lo)
     mu = ((root_kappa - 1.0) / (root_kappa + 1.0)) ** 2
     return Tuning(float((2.0 / (np.sqrt(hi) + np.sqrt(lo))) ** 2), float(mu), float(np.sqrt(mu)))
+
+
+def optimal_nesterov(lam_min: float, lam_max: float) -> Tuning:
+    """Best Nesterov momentum on a quadratic (Lessard, Recht & Packard 2016): η = 4/(3λmax + λmin),
+    μ = (√(3κ + 1) − 2)/(√(3κ + 1) + 2), rate 1 − 2/√(3κ + 1) — slower than heavy ball's best."""
+    lo, hi = _extremes(lam_min, lam_max)
+    root = np.sqrt(3.0 * hi / lo + 1.0)
+    lr, mu = 4.0 / (3.0 * hi + lo), (root - 2.0) / (root + 2.0)
+    return Tuning(float(lr), float(mu), float(worst_rate(lr, mu, [lo, hi], nesterov=True)))
 
 
 def measured_rate(errors: Sequence[float], first: int, last: int, window: int = 20) -> float:

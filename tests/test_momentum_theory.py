@@ -162,6 +162,9 @@ def test_nesterov_grid_optimum_is_lessards_and_slower_than_heavy_balls():
     assert rates[i] == pytest.approx(1 - 2 / np.sqrt(301), abs=2e-3)
     assert etas[i] == pytest.approx(4 / 3.01, abs=0.01)
     assert rates[i] > mt.optimal_momentum(*lams).rate + 0.05
+    best = mt.optimal_nesterov(*lams)
+    assert best.rate == pytest.approx(1 - 2 / np.sqrt(301), rel=1e-6)   # a double root: √ of rounding
+    assert rates.min() >= best.rate - 1e-6 and best.lr == pytest.approx(etas[i], abs=0.01)
 
 
 def test_ties_report_every_slowest_regime():
