@@ -102,6 +102,19 @@ def test_clip_fractions_survive_a_state_dict_round_trip():
     assert other.clip_fractions == opt.clip_fractions and len(other.clip_fractions) == 7
 
 
+def test_a_pickled_sophia_keeps_its_schedule_and_diagnostic():
+    """map_runs returns a worker's optimizer pickled: torch.optim pickles only defaults, state and
+    groups, so Sophia must carry its counters and clip fractions itself."""
+    import pickle
+
+    model = Vector()
+    opt = ours.Sophia(model.parameters(), lr=0.05, rho=2.0, k=3, estimator="hutchinson")
+    drive(opt, model, 5)
+    copy = pickle.loads(pickle.dumps(opt))
+    assert (copy.k, copy.estimator, copy.steps, copy.hessian_updates) == (3, "hutchinson", 5, 2)
+    assert copy.clip_fractions == opt.clip_fractions and len(copy.clip_fractions) == 5
+
+
 def test_sophia_bias_correction_must_be_a_boolean():
     with pytest.raises(TypeError, match="bias_correction must be True or False"):
         ours.Sophia(Vector().parameters(), bias_correction="yes")

@@ -71,6 +71,18 @@ class Sophia(torch.optim.Optimizer):
         # the diagnostic: per step(), the share of coordinates whose step was clipped
         self.clip_fractions: list[float] = []
 
+    _EXTRA = ("k", "estimator", "steps", "hessian_updates", "clip_fractions")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """``torch.optim.Optimizer`` pickles only defaults, state and groups; Sophia's schedule,
+        counters and diagnostic travel too (a run in a worker process returns its optimizer)."""
+        return {**super().__getstate__(), **{name: getattr(self, name) for name in self._EXTRA}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        extra = {name: state.pop(name) for name in self._EXTRA if name in state}
+        super().__setstate__(state)
+        self.__dict__.update(extra)
+
     def _params(self) -> list[torch.Tensor]:
         return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
 
