@@ -17,8 +17,10 @@ from . import report
 from .report import josa, with_josa
 from .stats import Difference
 
-__all__ = ["compare", "compare_scalar", "clear_pairs", "versus_baseline", "names_or", "lowest",
-           "diverged_text", "STATUS", "status_sentence", "curves_alt", "sweep_alt"]
+__all__ = ["compare", "compare_scalar", "clear_pairs", "loss_difference", "seed_share", "value_range",
+           "versus_baseline", "names_or", "lowest", "diverged_text", "STATUS", "status_sentence",
+           "curves_alt", "sweep_alt", "cifar_source_sentence", "cifar_caption", "cifar_alt", "diverged_note",
+           "cifar_reading"]
 
 STATUS = {"interior": "안쪽", "edge": "격자의 끝", "cliff": "발산한 점 바로 옆"}
 
@@ -33,11 +35,12 @@ def compare_scalar(a: str, b: str, diff: Difference, quantity: str, digits: int 
     return report.compare(a, b, diff, quantity=quantity, unit="", digits=digits)
 
 
-def _amount(x: float) -> str:
-    return report.format_number(abs(x), 2)
+def _amount(x: float, digits: int = 2) -> str:
+    return report.format_number(abs(x), digits)
 
 
-def clear_pairs(diffs: Mapping[tuple[str, str], Difference], quantity: str = "오차율") -> str:
+def clear_pairs(diffs: Mapping[tuple[str, str], Difference], quantity: str = "오차율", *,
+                unit: str = "%p", digits: int = 2) -> str:
     """Which of the pairs ``(a, b) → a − b`` differ clearly, the lower one first; the rest undecided.
     Ends without a full stop."""
     if not diffs:
@@ -46,13 +49,32 @@ def clear_pairs(diffs: Mapping[tuple[str, str], Difference], quantity: str = "�
     for (a, b), d in diffs.items():
         if d.sign:
             low, high = (a, b) if d.sign < 0 else (b, a)
-            clear.append(f"{low}–{high}({_amount(d.value)}%p, 오차 범위 ±{_amount(d.half_width)}%p)")
+            clear.append(f"{low}–{high}({_amount(d.value, digits)}{unit}, "
+                         f"오차 범위 ±{_amount(d.half_width, digits)}{unit})")
     rest = len(diffs) - len(clear)
     if not clear:
         return f"{len(diffs)}쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다"
     text = (f"차이가 분명한 쌍은 {len(clear)}쌍이었고({with_josa(quantity, '이/가')} 낮은 쪽을 앞에 적으면 "
             f"{', '.join(clear)})")
     return text + (f", 나머지 {rest}쌍은 오차 범위 안이라 가릴 수 없습니다" if rest else "")
+
+
+def loss_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], *, level: float = 0.95) -> Difference:
+    """A − B of the final training loss, paired by seed over the seeds both finished (a diverged
+    run has no final loss: that seed leaves both sides)."""
+    from .stats import paired_difference
+
+    kept = [(a.train_loss[-1], b.train_loss[-1]) for a, b in zip(a_runs, b_runs)
+            if not a.diverged and not b.diverged]
+    if len(kept) < 2:
+        raise ValueError(f"only {len(kept)} seed(s) finished for both: not enough for a comparison")
+    return paired_difference([x for x, _ in kept], [y for _, y in kept], level=level)
+
+
+def seed_share(diffs: Sequence[Difference]) -> float:
+    """The median share of the interval's variance that comes from the seeds (the rest from the
+    test samples): (S − 1)/df by the df rule of :mod:`dldna_helpers.stats`."""
+    return float(np.median([(d.seeds - 1) / d.df for d in diffs]))
 
 
 def names_or(names: Sequence[str], some: str, none: str) -> str:
@@ -107,8 +129,8 @@ def curves_alt(runs: Mapping[str, Sequence[Any]]) -> str:
     acc = {n: float(np.mean([h.test_acc[-1] for h in hs])) * 100 for n, hs in runs.items()}
     lo, hi = min(loss, key=loss.get), max(acc, key=acc.get)
     return (f"세 그림은 에포크마다의 학습 손실, 시험 정확도, 그래디언트 노름이다. 마지막 학습 손실은 "
-            f"{with_josa(lo, '이/가')} {loss[lo]:.3f}로 가장 낮고, 마지막 시험 정확도는 "
-            f"{with_josa(hi, '이/가')} {acc[hi]:.1f}%로 가장 높다.")
+            f"{with_josa(lo, '이/가')} {with_josa(f'{loss[lo]:.3f}', '으로/로')} 가장 낮고, 마지막 시험 "
+            f"정확도는 {with_josa(hi, '이/가')} {acc[hi]:.1f}%로 가장 높다.")
 
 
 def sweep_alt(search: Any, picks: Mapping[str, float], errors: Mapping[str, Sequence[float]]) -> str:
@@ -186,3 +208,9 @@ def cifar_reading(cifar: Mapping[tuple[str, str], Sequence[Any]] | None, loaders
     return (f"시드 {n_seeds}개로 짝지어 견주면(여섯 쌍을 모두 보므로 쌍마다 {100 * level:.2f}% 구간) "
             + " ".join(sentences) + " `quick` 프로파일의 CIFAR 실험은 클래스당 이미지가 몇 장뿐이고 몇 에포크만 "
             "학습하므로, 여기서의 차이는 이 작은 설정의 기록으로만 읽어야 합니다.")
+
+
+def value_range(diffs: Sequence[Difference], digits: int = 1) -> str:
+    """'0.0–6.1': the smallest and largest size |A − B| among ``diffs``."""
+    sizes = sorted(abs(d.value) for d in diffs)
+    return f"{sizes[0]:.{digits}f}–{sizes[-1]:.{digits}f}"
