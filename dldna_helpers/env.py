@@ -191,10 +191,11 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
-        pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=20, optim_seeds=(0, 1, 2),
+        # 5.2 in ≤ 20 min on one T4 (bench/estimate_full_profile.py: 18.4 min of work): its learning-rate
+        # search trains every point as long as experiment 2 (10 epochs), CIFAR gets 12 epochs and one seed
+        pipeline_epochs=10, init_epochs=20, init_seeds=(0, 1, 2), optim_epochs=10, optim_seeds=(0, 1, 2),
         sweep_lrs=3,
-        # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
-        cifar_train=None, cifar_test=None, cifar_batch=128, cifar_epochs=15, cifar_seeds=(0,),
+        cifar_train=None, cifar_test=None, cifar_batch=128, cifar_epochs=12, cifar_seeds=(0,),
         cifar_cnn_width=32, cifar_vit_dim=128, cifar_vit_depth=4,
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
@@ -310,7 +311,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
-    "pipeline": 0.2, "initialization": 5.8, "optimizers": 19.7, "loss_landscape": 1.9,
+    "pipeline": 0.2, "initialization": 5.8, "optimizers": 18.9, "loss_landscape": 1.9,
     "gaussian_paths": 0.7, "training_dynamics": 4.2, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 
