@@ -9,6 +9,7 @@ chosen by the caller.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from . import report
 from .report import josa, with_josa
 from .stats import Difference
 
-__all__ = ["compare", "compare_scalar", "clear_pairs", "loss_difference", "seed_share", "value_range",
+__all__ = ["compare", "compare_scalar", "clear_pairs", "error_difference", "scalar_difference", "loss_difference", "seed_share", "value_range",
            "versus_baseline", "names_or", "lowest", "diverged_text", "STATUS", "status_sentence",
            "curves_alt", "sweep_alt", "cifar_source_sentence", "cifar_caption", "cifar_alt", "diverged_note",
            "cifar_reading"]
@@ -25,13 +26,22 @@ __all__ = ["compare", "compare_scalar", "clear_pairs", "loss_difference", "seed_
 STATUS = {"interior": "안쪽", "edge": "격자의 끝", "cliff": "발산한 점 바로 옆"}
 
 
-def compare(a: str, b: str, diff: Difference, quantity: str = "오차율") -> str:
+def _not_compared(a: str, b: str) -> str:
+    return (f"{a}{josa(a, '과/와')} {b}{josa(b, '은/는')} 두 쪽 모두 끝까지 학습한 시드가 둘이 되지 않아 "
+            "비교하지 않습니다")
+
+
+def compare(a: str, b: str, diff: Difference | None, quantity: str = "오차율") -> str:
     """A − B of error rates (percentage points) in one sentence."""
+    if diff is None:
+        return _not_compared(a, b)
     return report.compare(a, b, diff, quantity=quantity, unit="%p", digits=2)
 
 
-def compare_scalar(a: str, b: str, diff: Difference, quantity: str, digits: int = 2) -> str:
+def compare_scalar(a: str, b: str, diff: Difference | None, quantity: str, digits: int = 2) -> str:
     """A − B of a per-seed quantity without unit (a loss, a norm) in one sentence."""
+    if diff is None:
+        return _not_compared(a, b)
     return report.compare(a, b, diff, quantity=quantity, unit="", digits=digits)
 
 
@@ -45,6 +55,10 @@ def clear_pairs(diffs: Mapping[tuple[str, str], Difference], quantity: str = "�
     Ends without a full stop."""
     if not diffs:
         raise ValueError("no pairs to report")
+    missing = sum(d is None for d in diffs.values())
+    diffs = {pair: d for pair, d in diffs.items() if d is not None}
+    if not diffs:
+        return f"{missing}쌍 모두 끝까지 학습한 시드가 모자라 비교하지 않았습니다"
     clear = []
     for (a, b), d in diffs.items():
         if d.sign:
@@ -52,29 +66,56 @@ def clear_pairs(diffs: Mapping[tuple[str, str], Difference], quantity: str = "�
             clear.append(f"{low}–{high}({_amount(d.value, digits)}{unit}, "
                          f"오차 범위 ±{_amount(d.half_width, digits)}{unit})")
     rest = len(diffs) - len(clear)
+    skipped = f"(끝까지 학습한 시드가 모자란 {missing}쌍은 비교하지 않았습니다)" if missing else ""
     if not clear:
-        return f"{len(diffs)}쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다"
+        return f"{len(diffs)}쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다" + skipped
     text = (f"차이가 분명한 쌍은 {len(clear)}쌍이었고({with_josa(quantity, '이/가')} 낮은 쪽을 앞에 적으면 "
             f"{', '.join(clear)})")
-    return text + (f", 나머지 {rest}쌍은 오차 범위 안이라 가릴 수 없습니다" if rest else "")
+    return text + (f", 나머지 {rest}쌍은 오차 범위 안이라 가릴 수 없습니다" if rest else "") + skipped
 
 
-def loss_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], *, level: float = 0.95) -> Difference:
-    """A − B of the final training loss, paired by seed over the seeds both finished (a diverged
-    run has no final loss: that seed leaves both sides)."""
+def _guarded(compute, seeds: int, level: float) -> Difference | None:
+    """``compute()``; ``None`` when fewer than two seeds finished for both sides (nothing to
+    compare), an exact zero Difference when the two sides gave identical results (the stats rule
+    refuses zero variance: identical results need no test, and differ by nothing)."""
+    try:
+        return compute()
+    except ValueError as err:
+        text = str(err)
+        if "zero variance" in text:
+            return Difference(0.0, 0.0, math.inf, seeds, None, level)
+        if "seed(s)" in text and ("finished" in text or "not enough" in text or "at least 2" in text):
+            return None
+        raise
+
+
+def error_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], *, level: float = 0.95) -> Difference | None:
+    """A − B of the test error rate in percentage points, paired by seed and test image
+    (:func:`dldna_helpers.report.run_difference`; diverged seeds leave both sides)."""
+    return _guarded(lambda: report.run_difference(a_runs, b_runs, "error", level=level)[0], len(a_runs), level)
+
+
+def scalar_difference(a: Sequence[float], b: Sequence[float], *, level: float = 0.95) -> Difference | None:
+    """A − B of per-seed values (a loss, a norm), paired by seed."""
     from .stats import paired_difference
 
+    return _guarded(lambda: paired_difference(a, b, level=level), len(a), level)
+
+
+def loss_difference(a_runs: Sequence[Any], b_runs: Sequence[Any], *, level: float = 0.95) -> Difference | None:
+    """A − B of the final training loss, paired by seed over the seeds both finished (a diverged
+    run has no final loss: that seed leaves both sides); ``None`` below two such seeds."""
     kept = [(a.train_loss[-1], b.train_loss[-1]) for a, b in zip(a_runs, b_runs)
             if not a.diverged and not b.diverged]
     if len(kept) < 2:
-        raise ValueError(f"only {len(kept)} seed(s) finished for both: not enough for a comparison")
-    return paired_difference([x for x, _ in kept], [y for _, y in kept], level=level)
+        return None
+    return scalar_difference([x for x, _ in kept], [y for _, y in kept], level=level)
 
 
 def seed_share(diffs: Sequence[Difference]) -> float:
     """The median share of the interval's variance that comes from the seeds (the rest from the
     test samples): (S − 1)/df by the df rule of :mod:`dldna_helpers.stats`."""
-    return float(np.median([(d.seeds - 1) / d.df for d in diffs]))
+    return float(np.median([(d.seeds - 1) / d.df for d in diffs if d is not None] or [math.nan]))
 
 
 def names_or(names: Sequence[str], some: str, none: str) -> str:
@@ -89,9 +130,9 @@ def _listed(names: Sequence[str]) -> str:
 def versus_baseline(diffs: Mapping[str, Difference], base: str, quantity: str = "오차율") -> str:
     """Each name's ``name − base`` difference sorted into clearly lower, clearly higher and
     undecided, in one sentence (no full stop)."""
-    lower = [n for n, d in diffs.items() if d.sign < 0]
-    higher = [n for n, d in diffs.items() if d.sign > 0]
-    undecided = [n for n, d in diffs.items() if d.sign == 0]
+    lower = [n for n, d in diffs.items() if d is not None and d.sign < 0]
+    higher = [n for n, d in diffs.items() if d is not None and d.sign > 0]
+    undecided = [n for n, d in diffs.items() if d is None or d.sign == 0]
     text = (f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮은 최적화기는 "
             + (f"{_listed(lower)}였고" if lower else "없었고"))
     text += ", 분명히 높은 것은 " + (_listed(higher) if higher else "없었")
@@ -180,7 +221,6 @@ def cifar_reading(cifar: Mapping[tuple[str, str], Sequence[Any]] | None, loaders
                   models: Sequence[str], optimizers: Sequence[str]) -> str:
     """What the CIFAR results let the page say, in full sentences: nothing for missing or stand-in
     data or a single seed; otherwise every clear pair per model, at the family level of all pairs."""
-    from .report import run_difference
     from .stats import family_level
 
     kind = _cifar_kind(loaders)
@@ -197,14 +237,8 @@ def cifar_reading(cifar: Mapping[tuple[str, str], Sequence[Any]] | None, loaders
     level = family_level(len(pairs) * len(models))
     sentences = []
     for model in models:
-        diffs = {}
-        for a, b in pairs:
-            try:
-                diffs[a, b] = run_difference(cifar[model, a], cifar[model, b], "error", level=level)[0]
-            except ValueError:   # too few seeds finished for both (divergence): not compared
-                continue
-        if diffs:
-            sentences.append(f"{model}에서는 세 최적화기의 {clear_pairs(diffs)}.")
+        diffs = {(a, b): error_difference(cifar[model, a], cifar[model, b], level=level) for a, b in pairs}
+        sentences.append(f"{model}에서는 세 최적화기의 {clear_pairs(diffs)}.")
     return (f"시드 {n_seeds}개로 짝지어 견주면(여섯 쌍을 모두 보므로 쌍마다 {100 * level:.2f}% 구간) "
             + " ".join(sentences) + " `quick` 프로파일의 CIFAR 실험은 클래스당 이미지가 몇 장뿐이고 몇 에포크만 "
             "학습하므로, 여기서의 차이는 이 작은 설정의 기록으로만 읽어야 합니다.")
@@ -212,5 +246,5 @@ def cifar_reading(cifar: Mapping[tuple[str, str], Sequence[Any]] | None, loaders
 
 def value_range(diffs: Sequence[Difference], digits: int = 1) -> str:
     """'0.0–6.1': the smallest and largest size |A − B| among ``diffs``."""
-    sizes = sorted(abs(d.value) for d in diffs)
+    sizes = sorted(abs(d.value) for d in diffs if d is not None) or [math.nan]
     return f"{sizes[0]:.{digits}f}–{sizes[-1]:.{digits}f}"

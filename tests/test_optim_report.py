@@ -54,8 +54,7 @@ def test_loss_difference_leaves_diverged_seeds_out_of_both_sides():
     b = [Run([1, 0.40]), Run([1, 0.42]), Run([1, 0.41]), Run([1, 0.39])]
     d = orep.loss_difference(a, b)
     assert d.seeds == 3 and d.value == pytest.approx(-0.1033, abs=1e-3) and d.sign == -1
-    with pytest.raises(ValueError, match="only 1 seed"):
-        orep.loss_difference(a[2:], b[2:])
+    assert orep.loss_difference(a[2:], b[2:]) is None       # one seed left: nothing to compare
 
 
 def test_small_helpers():
@@ -93,3 +92,29 @@ def test_cifar_sentences_follow_the_data_source():
     assert "시드가 1개뿐이어서" in orep.cifar_reading(one_seed, loaders(False), ["CNN"], ["A", "B"])
     assert "CIFAR-100의 결과 아님" in orep.cifar_caption(loaders(True), 3)
     assert orep.diverged_note([Run([1]), Run([1], diverged=True)]) == " (발산 1/2)"
+
+
+@dataclass
+class SampleRun:
+    """A run with per-sample test errors, as report.run_difference reads them."""
+    errors: tuple[float, ...]
+    diverged: bool = False
+
+    def test_errors(self):
+        import numpy as np
+        return np.array(self.errors)
+
+
+def test_differences_survive_identical_runs_and_too_few_seeds():
+    same = [SampleRun((0, 1, 0, 1)), SampleRun((1, 1, 0, 0))]
+    d = orep.error_difference(same, same)
+    assert (d.value, d.half_width, d.sign) == (0.0, 0.0, 0)          # identical: differ by nothing
+    assert orep.error_difference(same, [SampleRun((0, 0, 0, 0)), SampleRun((0, 0, 0, 0), diverged=True)]) is None
+    assert orep.scalar_difference([0.3, 0.4], [0.3, 0.4]).value == 0.0
+    assert orep.loss_difference([Run([1, 0.3])], [Run([1, 0.4])]) is None
+    assert orep.compare("Adam", "Lion", None) == (
+        "Adam과 Lion은 두 쪽 모두 끝까지 학습한 시드가 둘이 되지 않아 비교하지 않습니다")
+    text = orep.clear_pairs({("A", "B"): None, ("A", "C"): diff(0.1, 0.5)})
+    assert text == "1쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다(끝까지 학습한 시드가 모자란 1쌍은 비교하지 않았습니다)"
+    assert orep.clear_pairs({("A", "B"): None}) == "1쌍 모두 끝까지 학습한 시드가 모자라 비교하지 않았습니다"
+    assert "나머지 1개(Adam)" in orep.versus_baseline({"Adam": None}, "SGD")
