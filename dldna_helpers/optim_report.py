@@ -18,10 +18,10 @@ from . import report
 from .report import josa, with_josa
 from .stats import Difference
 
-__all__ = ["compare", "compare_scalar", "clear_pairs", "error_difference", "scalar_difference", "loss_difference", "seed_share", "value_range",
-           "versus_baseline", "names_or", "lowest", "diverged_text", "STATUS", "status_sentence",
-           "curves_alt", "sweep_alt", "cifar_source_sentence", "cifar_caption", "cifar_alt", "diverged_note",
-           "cifar_reading"]
+__all__ = ["compare", "compare_scalar", "clear_pairs", "error_difference", "scalar_difference",
+           "loss_difference", "seed_share", "value_range", "versus_baseline", "names_or", "lowest",
+           "diverged_text", "STATUS", "status_sentence", "curves_alt", "sweep_alt", "cifar_sizes_sentence",
+           "cifar_source_sentence", "cifar_caption", "cifar_alt", "diverged_note", "cifar_reading"]
 
 STATUS = {"interior": "안쪽", "edge": "격자의 끝", "cliff": "발산한 점 바로 옆"}
 
@@ -197,6 +197,19 @@ def cifar_source_sentence(loaders: Any) -> str:
                    "아래의 숫자와 그림은 CIFAR-100의 결과가 아닙니다.",
         "missing": "이번 실행에는 CIFAR-100이 없어서 이 실험을 학습하지 않았습니다.",
     }[_cifar_kind(loaders)]
+
+
+def cifar_sizes_sentence(profile: Any, loaders: Any) -> str:
+    """The CIFAR experiment's sizes as run (or, without data, as the profile sets them)."""
+    seeds, epochs, batch = len(profile.cifar_seeds), profile.cifar_epochs, profile.cifar_batch
+    if loaders is None:
+        n_train = f"{profile.cifar_train:,}장" if profile.cifar_train else "전체"
+        n_test = f"{profile.cifar_test:,}장" if profile.cifar_test else "전체"
+        return (f"이 프로파일은 학습 이미지 {n_train}, 시험 이미지 {n_test}, 배치 {batch}개로 {epochs} 에포크를 시드 "
+                f"{seeds}개로 학습하도록 정해 두었습니다(이번 실행에서는 데이터가 없어 학습하지 않았습니다).")
+    train, test = loaders
+    return (f"이번 실행은 학습 이미지 {len(train.data):,}장, 시험 이미지 {len(test.data):,}장, 배치 {batch}개"
+            f"(에포크당 {len(train)}스텝), {epochs} 에포크, 시드 {seeds}개입니다.")
 
 
 def cifar_caption(loaders: Any, n_seeds: int) -> str:

@@ -118,3 +118,15 @@ def test_differences_survive_identical_runs_and_too_few_seeds():
     assert text == "1쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다(끝까지 학습한 시드가 모자란 1쌍은 비교하지 않았습니다)"
     assert orep.clear_pairs({("A", "B"): None}) == "1쌍 모두 끝까지 학습한 시드가 모자라 비교하지 않았습니다"
     assert "나머지 1개(Adam)" in orep.versus_baseline({"Adam": None}, "SGD")
+
+
+def test_cifar_sizes_sentence_with_and_without_data():
+    from dldna_helpers.env import PROFILES
+
+    quick = PROFILES["quick"]
+    assert orep.cifar_sizes_sentence(quick, None) == (
+        "이 프로파일은 학습 이미지 500장, 시험 이미지 250장, 배치 32개로 3 에포크를 시드 3개로 학습하도록 정해 "
+        "두었습니다(이번 실행에서는 데이터가 없어 학습하지 않았습니다).")
+    assert "학습 이미지 전체" in orep.cifar_sizes_sentence(PROFILES["full"], None)
+    assert orep.cifar_sizes_sentence(quick, loaders(False)) == (
+        "이번 실행은 학습 이미지 4장, 시험 이미지 4장, 배치 32개(에포크당 2스텝), 3 에포크, 시드 3개입니다.")
