@@ -82,14 +82,15 @@ OPTIMIZERS = {  # the step rule is what costs; learning rates do not matter here
     "Adam": lambda p: optim.Adam(p, lr=1e-3),
     "AdamW": lambda p: optim.AdamW(p, lr=1e-3, weight_decay=1e-2),
     "Lion": lambda p: optim.Lion(p, lr=3e-4, weight_decay=3e-2),
-    "Sophia": lambda p: optim.Sophia(p, lr=3e-4, rho=0.04, weight_decay=3e-2, k=10, estimator="gnb"),
+    "Sophia": lambda p: optim.Sophia(p, lr=1e-3, rho=0.1, weight_decay=2e-2, k=10, bias_correction=True),
     "Adafactor": lambda p: optim.Adafactor(p),
     "Nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
     "AdaGrad": lambda p: optim.AdaGrad(p, lr=1e-2),
     "RMSProp": lambda p: optim.RMSProp(p, lr=1e-3),
 }
 PAGE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Lion", "Sophia", "Adafactor")   # book/optimizers.md
-SWEEP_OPTIMIZERS = (*PAGE_OPTIMIZERS, "Nesterov", "AdaGrad", "RMSProp")    # its learning-rate sweep
+SWEEP_OPTIMIZERS = (*(o for o in PAGE_OPTIMIZERS if o != "AdamW"), "Nesterov", "AdaGrad", "RMSProp")  # its search
+SEARCH_EXTRA = 2   # points a search adds to its first grid, typically (5.2, quick: 30 runs for 8 optimizers)
 # 5.4: six optimizers' learning-rate grids (about 27 candidates, 40 steps each), the μ* grid,
 # BFGS for the target and a 10-step check: about 1,300 LossSlice steps (measured 1,150–1,250)
 SLICE_STEPS = 1300
@@ -201,14 +202,12 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
     chapter_run = run_items("chapter_run (SGD)", MLP_NET, "torch.SGD", b, fm, p.landscape_epochs)
     grid = p.surface_points ** 2
 
-    # 5.2's CIFAR cell sizes its quick version itself and uses three optimizers (book/optimizers.md).
+    # 5.2's CIFAR experiment: three optimizers, sizes and model widths from the profile.
     cifar_opts = ("SGD", "Adam", "Lion")
-    if p.name == "quick":
-        cifar_sizes, cifar_batch = (p.cifar_train // 8, p.cifar_test // 4), p.batch_size // 4
-        cnn, vit = Net("cnn", (("width", 16),)), Net("vit", (("depth", 2), ("dim", 64), ("heads", 4), ("mlp_dim", 128)))
-    else:
-        cifar_sizes, cifar_batch = (p.cifar_train or CIFAR_SIZES[0], p.cifar_test or CIFAR_SIZES[1]), p.batch_size
-        cnn, vit = Net("cnn"), Net("vit")
+    cifar_sizes = (p.cifar_train or CIFAR_SIZES[0], p.cifar_test or CIFAR_SIZES[1])
+    cnn = Net("cnn", (("width", p.cifar_cnn_width),))
+    vit = Net("vit", (("depth", p.cifar_vit_depth), ("dim", p.cifar_vit_dim), ("heads", 4),
+                      ("mlp_dim", 2 * p.cifar_vit_dim)))
 
     pages: dict[str, list[Item]] = {"book/intro": [], "exercises/basic": []}
     pages["book/pipeline"] = [
@@ -233,16 +232,28 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
         *[item for net in deep for _ in range(n_seeds_init)
           for item in run_items("deep MLP × init × seed", net, "torch.SGD", b, fm, p.init_epochs)],
     ]
+    # 5.2's learning-rate search runs as long as experiment 2; its length adapts, so count a
+    # typical search: the first grid plus SEARCH_EXTRA points on the first seed (the centre is
+    # experiment 2's own run for the optimizers it has), then the other seeds at the pick
+    # (counted as new runs: a pick away from the centre).
+    search_runs = {opt: p.sweep_lrs + SEARCH_EXTRA - (opt in PAGE_OPTIMIZERS) + n_seeds_opt - 1
+                   for opt in SWEEP_OPTIMIZERS}
     pages["book/optimizers"] = [
         *run_items("Adam parity, ours", MLP_NET, "Adam", b, fm, 1),
         *run_items("Adam parity, torch", MLP_NET, "torch.Adam", b, fm, 1),
+        # update sizes of Adam, uncorrected Adam and Lion: 30 steps per seed, no evaluation
+        *[Item("update-size demo (30 steps)", TrainStep(MLP_NET, opt, b), 30 * n_seeds_opt)
+          for opt in ("Adam", "Adam", "Lion")],
         *[item for opt in PAGE_OPTIMIZERS for _ in range(n_seeds_opt)
           for item in run_items(f"FashionMNIST MLP, {opt}", MLP_NET, opt, b, fm, p.optim_epochs)],
+        # Sophia's diagnostic: the earlier configuration replayed, and five ρ for one epoch
+        *run_items("Sophia: earlier configuration", MLP_NET, "Sophia", b, fm, p.optim_epochs),
+        *[item for _ in range(5) for item in run_items("Sophia: ρ scan (1 epoch)", MLP_NET, "Sophia", b, fm, 1)],
+        *[item for opt, runs in search_runs.items() for _ in range(runs)
+          for item in run_items(f"lr search: MLP, {opt}", MLP_NET, opt, b, fm, p.optim_epochs)],
         *[item for net in (cnn, vit) for opt in cifar_opts for _ in p.cifar_seeds
-          for item in run_items(f"CIFAR {net.model}, {opt}", net, opt, cifar_batch, cifar_sizes, p.cifar_epochs,
+          for item in run_items(f"CIFAR {net.model}, {opt}", net, opt, p.cifar_batch, cifar_sizes, p.cifar_epochs,
                                 augment=True)],
-        *[item for opt in SWEEP_OPTIMIZERS for _ in range(p.sweep_lrs * n_seeds_opt)
-          for item in run_items(f"lr sweep: MLP, {opt}", MLP_NET, opt, b, fm, p.sweep_epochs)],
     ]
     deep = [Net("deep_mlp", (("depth", p.skip_depth), ("residual", r), ("width", 64))) for r in (False, True)]
     pages["book/loss_landscape"] = [

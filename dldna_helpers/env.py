@@ -72,14 +72,18 @@ class Profile:
     init_depth: int   # hidden layers of 5.1's deep variant (width 64)
     optim_epochs: int
     optim_seeds: tuple[int, ...]
-    # learning-rate sweep (5.2): epochs per run, and points of the grid (reference lr × 10^-1 … 10^1)
-    sweep_epochs: int
+    # learning-rate search (5.2): points of its first grid, half a decade apart around the reference
+    # lr (it grows until each pick is interior); every run is as long as experiment 2's (optim_epochs)
     sweep_lrs: int
-    # CIFAR-100 (5.2)
+    # CIFAR-100 (5.2): subsets, batch, epochs, seeds, and the sizes of its two models
     cifar_train: int | None
     cifar_test: int | None
+    cifar_batch: int
     cifar_epochs: int
     cifar_seeds: tuple[int, ...]
+    cifar_cnn_width: int     # SmallCNN's first block's channels
+    cifar_vit_dim: int       # SmallViT's token width (4 heads: a multiple of 4; MLP width 2× this)
+    cifar_vit_depth: int     # SmallViT's encoder blocks
     # loss landscape (5.3, 5.4)
     landscape_epochs: int
     landscape_eval_samples: int
@@ -115,6 +119,8 @@ _SEED_FIELDS = {"pipeline_seeds", "init_seeds", "optim_seeds", "cifar_seeds", "d
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
 _SAMPLE_FIELDS = {"landscape_eval_samples", "hessian_samples", "sharpness_train"}   # drawn from the FashionMNIST training split
+_WIDTH_FIELDS = {"cifar_cnn_width", "cifar_vit_dim"}
+MAX_WIDTH = 1024
 MAX_EPOCHS, MAX_SEEDS, MAX_SURFACE_POINTS, MAX_DEPTH, MAX_STEPS = 1000, 20, 401, 200, 100000
 
 
@@ -123,9 +129,13 @@ def _upper_bound(key: str) -> int:
         return SPLIT_SIZES[key]
     if key in _SAMPLE_FIELDS or key == "batch_size":
         return SPLIT_SIZES["fmnist_train"]
+    if key == "cifar_batch":
+        return SPLIT_SIZES["cifar_train"]
+    if key in _WIDTH_FIELDS:
+        return MAX_WIDTH
     if key == "surface_points":
         return MAX_SURFACE_POINTS
-    if key in ("skip_depth", "init_depth"):
+    if key in ("skip_depth", "init_depth", "cifar_vit_depth"):
         return MAX_DEPTH
     if key == "sharpness_steps":
         return MAX_STEPS
@@ -146,6 +156,9 @@ def _size_value(key: str, value: Any) -> Any:
     if value is None and key in _SUBSET_FIELDS:
         return None
     bound = _upper_bound(key)
+    if key == "cifar_vit_dim" and isinstance(value, int) and value % 4:
+        raise ValueError(f"{SIZES_ENV}: cifar_vit_dim must be a multiple of 4 (the ViT has 4 attention heads), "
+                         f"got {value!r}")
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= bound:
         return value
     allowed = f"a positive int up to {bound}" + (" or null (the whole split)" if key in _SUBSET_FIELDS else "")
@@ -194,8 +207,10 @@ PROFILES: dict[str, Profile] = {
         fmnist_train=6000, fmnist_test=None, batch_size=128,
         pipeline_epochs=3, pipeline_seeds=(0, 1, 2), init_epochs=4, init_seeds=(0, 1, 2), init_depth=12,
         optim_epochs=4, optim_seeds=(0, 1, 2),
-        sweep_epochs=1, sweep_lrs=5,
-        cifar_train=4000, cifar_test=1000, cifar_epochs=3, cifar_seeds=(0, 1, 2),
+        sweep_lrs=3,
+        # a CPU-sized CIFAR experiment: 500 images in batches of 32 (16 steps an epoch), narrow models
+        cifar_train=500, cifar_test=250, cifar_batch=32, cifar_epochs=3, cifar_seeds=(0, 1, 2),
+        cifar_cnn_width=16, cifar_vit_dim=64, cifar_vit_depth=2,
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
         skip_depth=12, skip_epochs=3,
         # five seeds for 5.5's schedules: with three, the rule cannot decide even the gap
@@ -206,11 +221,13 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
         fmnist_train=None, fmnist_test=None, batch_size=128,
+        # 5.2 in ≤ 20 min on one T4 (bench/estimate_full_profile.py: 18.4 min of work): its learning-rate
+        # search trains every point as long as experiment 2 (10 epochs), CIFAR gets 12 epochs and one seed
         pipeline_epochs=10, pipeline_seeds=(0, 1, 2), init_epochs=20, init_seeds=(0, 1, 2), init_depth=12,
-        optim_epochs=20, optim_seeds=(0, 1, 2),
-        sweep_epochs=2, sweep_lrs=5,   # 9 optimizers × 5 lr × 3 seeds × 2 epochs ≈ 4 min on a T4 (estimate)
-        # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
-        cifar_train=None, cifar_test=None, cifar_epochs=15, cifar_seeds=(0,),
+        optim_epochs=10, optim_seeds=(0, 1, 2),
+        sweep_lrs=3,
+        cifar_train=None, cifar_test=None, cifar_batch=128, cifar_epochs=12, cifar_seeds=(0,),
+        cifar_cnn_width=32, cifar_vit_dim=128, cifar_vit_depth=4,
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
         skip_depth=20, skip_epochs=10,
         dynamics_epochs=20, dynamics_seeds=(0, 1, 2, 3, 4), sharpness_train=2000, sharpness_steps=1000,
@@ -364,7 +381,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
-    "pipeline": 0.3, "initialization": 12.0, "optimizers": 19.7, "loss_landscape": 1.9,
+    "pipeline": 0.3, "initialization": 12.0, "optimizers": 18.9, "loss_landscape": 1.9,
     "gaussian_paths": 1.3, "training_dynamics": 17.0, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 

@@ -49,8 +49,9 @@ LAUNCH_NOTEBOOKS = [p.with_suffix(".ipynb") for p in sync_notebooks.notebook_pag
 TINY_FULL = {
     "fmnist_train": 512, "fmnist_test": 256, "pipeline_epochs": 1, "pipeline_seeds": [0, 1],
     "init_epochs": 1, "init_seeds": [0, 1], "init_depth": 3, "optim_epochs": 1, "optim_seeds": [0, 1],
-    "sweep_epochs": 1, "sweep_lrs": 3,
-    "cifar_train": 256, "cifar_test": 128, "cifar_epochs": 1,
+    "sweep_lrs": 1,
+    "cifar_train": 256, "cifar_test": 128, "cifar_batch": 64, "cifar_epochs": 1,
+    "cifar_cnn_width": 8, "cifar_vit_dim": 32, "cifar_vit_depth": 1,
     "landscape_epochs": 3, "landscape_eval_samples": 200, "surface_points": 21, "hessian_samples": 100,
     "skip_depth": 4, "skip_epochs": 1, "dynamics_epochs": 3, "dynamics_seeds": [0, 1],
     "sharpness_train": 256, "sharpness_steps": 40, "exercise_epochs": 1,

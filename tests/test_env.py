@@ -64,6 +64,9 @@ def test_sizes_env_changes_single_sizes_and_says_so(monkeypatch):
     ('{"surface_points": 5001}', "surface_points must be a positive int up to 401"),
     ('{"optim_seeds": ' + str(list(range(21))) + '}', "at most 20"),
     ('{"hessian_samples": 60001}', "hessian_samples must be a positive int up to 60000"),
+    ('{"cifar_batch": 50001}', "cifar_batch must be a positive int up to 50000"),
+    ('{"cifar_vit_dim": 66}', "cifar_vit_dim must be a multiple of 4"),
+    ('{"cifar_cnn_width": 2048}', "cifar_cnn_width must be a positive int up to 1024"),
 ])
 def test_bad_sizes_are_refused_with_what_is_allowed(monkeypatch, text, message):
     monkeypatch.setenv(env.SIZES_ENV, text)
@@ -123,3 +126,13 @@ def test_log_axis_minus_sign_has_a_glyph(caplog):
         fig.canvas.draw()
     plt.close(fig)
     assert not [r for r in caplog.records if "does not have a glyph" in r.getMessage()]
+
+
+def test_cifar_sizes_override_means_what_it_says(monkeypatch):
+    """5.2 reads its CIFAR subsets, batch and model sizes from the profile as they are (nothing is
+    divided on the page): an override is the size that runs."""
+    monkeypatch.setenv(env.SIZES_ENV, '{"cifar_train": 800, "cifar_batch": 16, "cifar_vit_dim": 32}')
+    profile = env.get_profile("quick")
+    assert (profile.cifar_train, profile.cifar_batch, profile.cifar_vit_dim) == (800, 16, 32)
+    quick = env.PROFILES["quick"]
+    assert (quick.cifar_train, quick.cifar_test, quick.cifar_batch) == (500, 250, 32)

@@ -81,14 +81,17 @@ def test_what_if_sizes_reject_unknown_fields():
 
 
 def test_the_estimate_counts_every_profile_dependent_run():
-    """5.2's learning-rate sweep and CIFAR seeds, and 5.5's sharpness runs, are in the work lists."""
+    """5.2's learning-rate search and CIFAR seeds, and 5.5's sharpness runs, are in the work lists."""
     full = PROFILES["full"]
     work = estimate.page_work(full)
-    sweep = [i for i in work["book/optimizers"] if i.what.startswith("lr sweep") and isinstance(i.unit, estimate.TrainStep)]
-    steps_per_run = -(-60000 // full.batch_size) * full.sweep_epochs
-    assert sum(i.count for i in sweep) == 9 * full.sweep_lrs * len(full.optim_seeds) * steps_per_run
+    search = [i for i in work["book/optimizers"] if i.what.startswith("lr search") and isinstance(i.unit, estimate.TrainStep)]
+    steps_per_run = -(-60000 // full.batch_size) * full.optim_epochs   # as long as experiment 2
+    per_optimizer = full.sweep_lrs + estimate.SEARCH_EXTRA + len(full.optim_seeds) - 1
+    runs = 8 * per_optimizer - 5                    # the centre of five is experiment 2's own run
+    assert sum(i.count for i in search) == runs * steps_per_run
     cifar = [i for i in work["book/optimizers"] if i.what.startswith("CIFAR") and isinstance(i.unit, estimate.TrainStep)]
     assert len(cifar) == 2 * 3 * len(full.cifar_seeds)
+    assert all(i.unit.batch == full.cifar_batch for i in cifar)
     sharp = {i.what: i for i in work["book/training_dynamics"] if i.what.startswith("sharpness")}
     assert sharp["sharpness: full-batch GD"].count == 5 * full.sharpness_steps + full.sharpness_steps // 4
     assert sharp["sharpness: full-batch GD"].unit.batch == full.sharpness_train

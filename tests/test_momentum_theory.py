@@ -134,3 +134,96 @@ def test_measured_rate_sees_through_oscillation():
 def test_bad_input_gets_a_clear_error(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+# ------------------------------------------------------------------ Nesterov, noise floor, lower bound
+@pytest.mark.parametrize("eta, mu, lam", [(0.3, 0.9, 0.5), (2.5, 0.5, 1.0), (1.0, 0.2, 0.2), (1.9, 0.7, 1.0)])
+def test_nesterov_matrix_is_one_step_of_the_package_sgd(eta, mu, lam):
+    z0, u0 = 0.7, -0.4
+    z = torch.nn.Parameter(torch.tensor([z0], dtype=torch.float64))
+    opt = optim.SGD([z], lr=eta, momentum=mu, nesterov=True)
+    opt.state[z]["momentum_buffer"] = torch.tensor([u0], dtype=torch.float64)
+    (0.5 * lam * z * z).sum().backward()
+    opt.step()
+    stepped = np.array([z.item(), opt.state[z]["momentum_buffer"].item()])
+    M = mt.iteration_matrix(eta, mu, lam, nesterov=True)
+    np.testing.assert_allclose(M @ [z0, u0], stepped, rtol=1e-12)
+    assert float(mt.convergence_rate(eta, mu, lam, nesterov=True)) == pytest.approx(
+        np.abs(np.linalg.eigvals(M)).max(), rel=1e-9)
+
+
+def test_nesterov_grid_optimum_is_lessards_and_slower_than_heavy_balls():
+    """On a quadratic with κ = 100 the best Nesterov pair (Lessard et al. 2016: η = 4/(3L + m),
+    rate 1 − 2/√(3κ + 1)) is slower than the best heavy ball ((√κ − 1)/(√κ + 1))."""
+    lams = [0.01, 1.0]
+    etas, mus = np.meshgrid(np.linspace(0.005, 2.5, 1000), np.linspace(0.0, 0.99, 800))
+    rates = mt.worst_rate(etas, mus, lams, nesterov=True)
+    i = np.unravel_index(np.argmin(rates), rates.shape)
+    assert rates[i] == pytest.approx(1 - 2 / np.sqrt(301), abs=2e-3)
+    assert etas[i] == pytest.approx(4 / 3.01, abs=0.01)
+    assert rates[i] > mt.optimal_momentum(*lams).rate + 0.05
+    best = mt.optimal_nesterov(*lams)
+    assert best.rate == pytest.approx(1 - 2 / np.sqrt(301), rel=1e-6)   # a double root: √ of rounding
+    assert rates.min() >= best.rate - 1e-6 and best.lr == pytest.approx(etas[i], abs=0.01)
+
+
+def test_ties_report_every_slowest_regime():
+    best = mt.optimal_momentum(0.01, 1.0)
+    assert mt.slowest_regimes(best.lr, best.momentum, [0.01, 1.0]) == [mt.MONOTONE, mt.ALTERNATING]
+    assert int(mt.slowest_regime(best.lr, best.momentum, [0.01, 1.0])) == mt.ALTERNATING
+    assert mt.slowest_regimes(1.0, 0.9, [0.01, 1.0]) == [mt.UNDERDAMPED]
+
+
+@pytest.mark.parametrize("eta, mu", [(0.5, 0.0), (0.05, 0.9), (0.005, 0.99), (1.2, 0.3)])
+def test_noise_floor_matches_the_closed_form_and_a_simulation(eta, mu):
+    lam = 1.0
+    closed = eta * (1 + mu) / (lam * (1 - mu) * (2 * (1 + mu) - eta * lam))
+    floor = mt.stationary_variance(eta, mu, lam)
+    assert floor == pytest.approx(closed, rel=1e-9)
+    rng = np.random.default_rng(1)
+    z, u = np.zeros(20000), np.zeros(20000)
+    for _ in range(3000):                                    # long past the transient for μ ≤ 0.99
+        u = mu * u + lam * z + rng.standard_normal(z.size)
+        z = z - eta * u
+    assert float(np.mean(z * z)) == pytest.approx(floor, rel=0.05)
+
+
+def test_noise_floor_depends_on_the_effective_learning_rate():
+    floors = [mt.stationary_variance(0.5 * (1 - mu), mu, 0.01) for mu in (0.0, 0.9, 0.99)]
+    assert mt.effective_lr(0.05, 0.9) == pytest.approx(0.5)
+    assert max(floors) / min(floors) < 1.01                  # ηλ small: the same η/(1 − μ), the same floor
+    with pytest.raises(ValueError, match="diverge"):
+        mt.stationary_variance(2.5, 0.0, 1.0)
+    with pytest.raises(ValueError, match="noise_var"):
+        mt.stationary_variance(0.1, 0.0, 1.0, noise_var=-1.0)
+
+
+def test_nesterov_noise_floor_matches_a_simulation():
+    eta, mu, lam = 0.05, 0.9, 1.0
+    rng = np.random.default_rng(2)
+    z, u = np.zeros(20000), np.zeros(20000)
+    for _ in range(3000):
+        g = lam * z + rng.standard_normal(z.size)
+        u = mu * u + g
+        z = z - eta * (g + mu * u)
+    assert float(np.mean(z * z)) == pytest.approx(mt.stationary_variance(eta, mu, lam, nesterov=True), rel=0.05)
+
+
+def test_chain_quadratic_is_nesterovs_worst_case():
+    kappa = 100.0
+    A, b = mt.chain_quadratic(300, kappa)
+    lams = np.linalg.eigvalsh(A)
+    assert 1.0 <= lams[0] < 1.01 and kappa * 0.99 < lams[-1] <= kappa
+    q = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+    x_star = np.linalg.solve(A, b)
+    np.testing.assert_allclose(x_star[:50], q ** np.arange(1, 51), rtol=1e-6)
+    # a first-order method from 0 touches one more coordinate per step
+    x, v = np.zeros(300), np.zeros(300)
+    for t in range(1, 20):
+        v = 0.5 * v + (A @ x - b)
+        x = x - 0.01 * v
+        assert np.count_nonzero(x) == t
+    with pytest.raises(ValueError, match="kappa"):
+        mt.chain_quadratic(10, 1.0)
+    with pytest.raises(ValueError, match="n must"):
+        mt.chain_quadratic(1, 10.0)

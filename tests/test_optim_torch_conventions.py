@@ -65,6 +65,7 @@ WITH_TORCH = [
     (ours.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
     (ours.AdaGrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
     (ours.RMSProp, torch.optim.RMSprop, dict(lr=1e-2, centered=True, momentum=0.5)),
+    (ours.Adadelta, torch.optim.Adadelta, dict(lr=0.5, weight_decay=0.1)),
     (ours.Adam, torch.optim.Adam, dict(lr=1e-2, weight_decay=0.1)),
     (ours.AdamW, torch.optim.AdamW, dict(lr=1e-2)),
     (ours.Adafactor, torch.optim.Adafactor, dict(lr=0.05)),
@@ -196,8 +197,8 @@ BAD_LR = {
 }
 
 
-@pytest.mark.parametrize("cls", [ours.SGD, ours.AdaGrad, ours.RMSProp, ours.Adam, ours.AdamW, ours.Lion,
-                                 ours.Sophia, ours.Adafactor])
+@pytest.mark.parametrize("cls", [ours.SGD, ours.AdaGrad, ours.RMSProp, ours.Adadelta, ours.Adam, ours.AdamW,
+                                 ours.Lion, ours.Sophia, ours.Adafactor])
 @pytest.mark.parametrize("lr, error, message", BAD_LR.values(), ids=BAD_LR)
 def test_bad_lr_forms_are_refused(cls, lr, error, message):
     with pytest.raises(error, match=message):
@@ -321,6 +322,7 @@ COMPLEX = [
     (ours.RMSProp, torch.optim.RMSprop, dict(lr=1e-2)),
     (ours.RMSProp, torch.optim.RMSprop, dict(lr=1e-2, centered=True, momentum=0.5, weight_decay=0.1)),
     (ours.AdaGrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1)),
+    (ours.Adadelta, torch.optim.Adadelta, dict(lr=0.5, weight_decay=0.1)),
     (ours.SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9, nesterov=True)),
 ]
 

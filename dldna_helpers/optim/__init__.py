@@ -6,6 +6,7 @@ parameters where ``torch.optim`` has them), and the tests in ``tests/test_optim.
 ``tests/test_optim_torch_conventions.py`` check them against ``torch.optim`` or against
 step-by-step implementations of the papers' rules.
 """
+from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW
@@ -15,9 +16,8 @@ from .rmsprop import RMSProp
 from .sgd import SGD
 from .sophia import Sophia
 
-# torch.optim's spellings, so code written for torch.optim runs unchanged: the same classes
-Adagrad = AdaGrad
-RMSprop = RMSProp
+# torch.optim's spellings of the same classes
+Adagrad, RMSprop = AdaGrad, RMSProp
 
-__all__ = ["SGD", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW", "Lion", "Sophia", "Adafactor",
-           "StateBytes", "state_bytes"]
+__all__ = ["SGD", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adadelta", "Adam", "AdamW", "Lion", "Sophia",
+           "Adafactor", "StateBytes", "state_bytes"]

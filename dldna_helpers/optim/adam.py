@@ -17,22 +17,25 @@ class Adam(torch.optim.Optimizer):
     rescaled by ``1/√v̂`` like the rest of the gradient. :class:`AdamW` decouples it instead.
     ``amsgrad=True`` divides by the largest ``v`` seen so far (Reddi et al. 2018), so a coordinate's
     step size never grows back after a large gradient; ``maximize=True`` climbs the objective.
-    Complex parameters count as two real coordinates each, as in ``torch.optim``.
+    ``bias_correction=False`` drops the division by ``1 − β1ᵗ`` and ``1 − β2ᵗ`` (for showing what it
+    does: the first step is ``(1 − β1)/√(1 − β2)`` times ``lr`` per coordinate, 3.16 with the
+    default betas). Complex parameters count as two real coordinates each, as in ``torch.optim``.
     """
 
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, bias_correction: bool = True) -> None:
         lr = check_lr(lr)
         check_betas(betas)
         check_range("eps", eps, 0.0)
         check_range("weight_decay", weight_decay, 0.0)
         check_flag("amsgrad", amsgrad)
         check_flag("maximize", maximize)
+        check_flag("bias_correction", bias_correction)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, bias_correction=bias_correction))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -64,8 +67,9 @@ class Adam(torch.optim.Optimizer):
                 if group["amsgrad"]:                              # divide by the largest v so far
                     v_max = real_view(state["max_exp_avg_sq"])
                     v = torch.maximum(v_max, v, out=v_max)
-                bias1 = 1 - beta1 ** t
-                bias2_sqrt = (1 - beta2 ** t) ** 0.5
+                corrected = group.get("bias_correction", True)
+                bias1 = 1 - beta1 ** t if corrected else 1.0
+                bias2_sqrt = (1 - beta2 ** t) ** 0.5 if corrected else 1.0
                 denom = (v.sqrt() / bias2_sqrt).add_(group["eps"])
                 theta.addcdiv_(m, denom, value=-lr / bias1)
         return loss
@@ -78,6 +82,6 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, bias_correction: bool = True) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, bias_correction=bias_correction)
