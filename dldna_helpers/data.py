@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from .env import CacheDirError, cache_dir
+from .env import CacheDirError, cache_dir, env_flag
 from .storage import is_write_failure, loads_json, save_atomic, write_problem
 
 STANDIN_ENV = "DLDNA_ALLOW_STANDIN"
@@ -289,20 +289,9 @@ def load_fashion_mnist(train: bool = True, subset: int | None = None, seed: int 
 
 
 # ------------------------------------------------------------------ CIFAR-100
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n", ""}
-
-
 def standin_allowed() -> bool:
     """Whether ``$DLDNA_ALLOW_STANDIN`` permits the synthetic CIFAR-100 stand-in (unset: no)."""
-    raw = os.environ.get(STANDIN_ENV, "")
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{STANDIN_ENV}={raw!r} is not a yes/no value; use one of "
-                     "1/0, true/false, yes/no, on/off, y/n (any case), or leave it unset (no)")
+    return env_flag(STANDIN_ENV)
 
 
 def _cifar_standin(train: bool, n: int, seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor]:

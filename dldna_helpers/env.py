@@ -45,6 +45,23 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+_YES = {"1", "true", "yes", "on", "y"}
+_NO = {"0", "false", "no", "off", "n", ""}
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no environment variable: 1/0, true/false, yes/no, on/off, y/n (any case); unset is no.
+    Anything else is an error that names the variable and what it accepts."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise ValueError(f"{name}={raw!r} is not a yes/no value; use one of 1/0, true/false, yes/no, on/off, "
+                     "y/n (any case), or leave it unset (no)")
+
+
 def page_seed(default: int) -> int:
     """The page's seed: ``default``, or ``$DLDNA_PAGE_SEED`` when set (to check that what the page
     says does not hang on one seed)."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 import html
 import os
 
-from .data import _FALSE, _TRUE, STANDIN_ENV, DataUnavailableError, TensorLoader, cifar100_loaders
+from .data import STANDIN_ENV, DataUnavailableError, TensorLoader, cifar100_loaders
+from .env import env_flag
 
 __all__ = ["REQUIRE_ENV", "cifar_required", "cifar100_or_reason", "notice"]
 
@@ -23,14 +24,7 @@ REQUIRE_ENV = "DLDNA_REQUIRE_CIFAR"
 
 def cifar_required() -> bool:
     """Whether ``$DLDNA_REQUIRE_CIFAR`` demands the real CIFAR-100 (unset: no)."""
-    raw = os.environ.get(REQUIRE_ENV, "")
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{REQUIRE_ENV}={raw!r} is not a yes/no value; use one of 1/0, true/false, yes/no, "
-                     "on/off, y/n (any case), or leave it unset (no)")
+    return env_flag(REQUIRE_ENV)
 
 
 def cifar100_or_reason(train_subset: int | None, test_subset: int | None, batch_size: int,

@@ -285,7 +285,9 @@ STRICT_CLAIMS_ENV = "DLDNA_STRICT_CLAIMS"
 def claims_are_strict() -> bool:
     """True where a contradicted claim must fail (the book build, nbval, CI: they set
     ``$DLDNA_STRICT_CLAIMS=1``); a reader's own run (Colab, Binder, Jupyter) only gets a note."""
-    return os.environ.get(STRICT_CLAIMS_ENV, "").strip().lower() in ("1", "true", "yes", "on", "y")
+    from .env import env_flag
+
+    return env_flag(STRICT_CLAIMS_ENV)
 
 
 def check_claim(holds: bool, claim: str, evidence: str = "") -> None:
