@@ -80,10 +80,12 @@ def test_in_a_chain_later_errors_point_back_to_the_first(spec):
 
 
 def test_bad_input_is_explained_not_judged(spec):
-    res = check({"a": "1,600", "n": "35.5", "eig": "2,,-2", "small": "abc"}, spec)
-    assert res.status == {"a": "invalid", "b": "missing", "n": "invalid", "small": "invalid", "eig": "invalid",
+    res = check({"a": "1.6.0", "n": "35.5", "eig": "2,,-2", "small": "abc", "b": "0.9 - 0.1"}, spec)
+    assert res.status == {"a": "invalid", "b": "invalid", "n": "invalid", "small": "invalid", "eig": "invalid",
                           "why": "missing"}
-    assert "모호" in res.hints["a"] and "정수" in res.hints["n"] and "'abc'" in res.hints["small"]
+    assert "'1.6.0'" in res.hints["a"] and "정수" in res.hints["n"] and "'abc'" in res.hints["small"]
+    assert "덧셈·뺄셈" in res.hints["b"]           # a spaced minus in a one-value field: say how to write it
+    assert check({"a": "1,600"}, spec).hints["a"] == "다시 계산해 보세요."   # 1,600 is read as 1600
     assert check({"eig": "2"}, spec).hints["eig"].startswith("값 2개를")
     assert check({}, spec).lines[-1] == "답을 입력하거나 고른 뒤 '확인'을 누르세요."
     with pytest.raises(ValueError, match="unknown answer field"):
