@@ -81,7 +81,7 @@ CONSTANTS = {"e": math.e, "π": math.pi, "pi": math.pi}
 FUNCTIONS = ("ln", "exp")
 
 PARSE_MESSAGES = {
-    "invalid": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 0.6, 2/3, 35%, √3, 2^-3, 6.1×10⁻⁷, 6.1e-7, 1+√3",
+    "invalid": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 0.85, 2/3, 35%, √3, 2^-3, 6.1×10⁻⁷, 6.1e-7, 1+√3",
     "comma": "'{raw}'에는 소수점이 여러 개이거나 천 단위 쉼표 뒤에 소수 쉼표가 있습니다. 소수점은 점 하나로 쓰세요.",
     "nonfinite": "'{raw}'의 값이 유한한 수가 아닙니다(0으로 나누었거나 너무 큽니다).",
     "several": "'{raw}'에는 값이 여러 개 있습니다. 이 칸에는 값 하나만 적으세요.",
@@ -272,7 +272,9 @@ class _Parser:
     item   := expr ['%']
     expr   := term (('+' | '-') term)*     adds only inside parentheses or with no gap before the sign
     term   := signed (('*' | '/') signed | juxtaposed)*
-              juxtaposed: '√', '(', a constant or a function right after, with no gap (2√2, 2(3), 2π)
+              juxtaposed: '√', '(', a constant or a function right after (2√2, 2(3), 2π, 2 ln 3);
+              with a space between only inside parentheses or in a one-value field (in a list a
+              space separates values)
     signed := ['+' | '-'] power
     power  := root ('^' signed | sup)?
     root   := '√' root | func signed | atom
@@ -280,8 +282,8 @@ class _Parser:
     Digits: a literal keeps its significant digits through a sign, '%' and a factor 10ⁿ; any other
     operation makes the value exact as far as rounding goes (None)."""
 
-    def __init__(self, tokens: list[tuple[str, Any, Any]]) -> None:
-        self.t, self.i, self.depth, self.literal_ten = tokens, 0, 0, False
+    def __init__(self, tokens: list[tuple[str, Any, Any]], many: bool = False) -> None:
+        self.t, self.i, self.depth, self.literal_ten, self.many = tokens, 0, 0, False, many
 
     def peek(self, skip_gap: bool = True) -> tuple[str, Any, Any] | None:
         j = self.i
@@ -332,7 +334,7 @@ class _Parser:
     def term(self) -> tuple[float, int | None]:
         value, digits = self.signed()
         while True:
-            glued = self.peek(skip_gap=False)
+            glued = self.peek(skip_gap=self.depth > 0 or not self.many)
             if self.is_op("*", "/"):
                 op = self.take()[1]
                 right, rdigits = self.signed()
@@ -457,7 +459,7 @@ def _split_word(word: str, units: Sequence[str]) -> tuple[str | None, str | None
 
 
 def _read_tokens(tokens, units: Sequence[str], many: bool) -> tuple[list[float], list[int | None]]:
-    p = _Parser(tokens)
+    p = _Parser(tokens, many)
     percent_is_unit = "%" in units
     # leading fillers: 약, 대략, ~
     while p.peek() is not None and (p.peek()[:2] == ("op", "~") or (p.peek()[0] == "word" and p.peek()[1] in FILLERS)):
@@ -662,7 +664,7 @@ var DLDNA_ANSWERS = (function (G) {
     if (name === "ln") return arg > 0 ? Math.log(arg) : NaN;
     return Math.exp(arg);
   }
-  function Parser(t) { this.t = t; this.i = 0; this.depth = 0; this.literalTen = false; }
+  function Parser(t, many) { this.t = t; this.i = 0; this.depth = 0; this.literalTen = false; this.many = !!many; }
   Parser.prototype.peek = function (skipGap) {
     var j = this.i;
     if (skipGap !== false) while (j < this.t.length && this.t[j][0] === "gap") j++;
@@ -703,7 +705,7 @@ var DLDNA_ANSWERS = (function (G) {
   Parser.prototype.term = function () {
     var r = this.signed(), value = r[0], digits = r[1], right, t;
     while (true) {
-      t = this.peek(false);
+      t = this.peek(this.depth > 0 || !this.many);
       if (this.isOp("*", "/")) {
         var op = this.take()[1];
         right = this.signed();
@@ -777,7 +779,7 @@ var DLDNA_ANSWERS = (function (G) {
     return [unit, null];
   }
   function readTokens(tk, units, many) {
-    var p = new Parser(tk), percentIsUnit = units.indexOf("%") >= 0, t;
+    var p = new Parser(tk, many), percentIsUnit = units.indexOf("%") >= 0, t;
     while ((t = p.peek()) !== null && ((t[0] === "op" && t[1] === "~") || (t[0] === "word" && isFiller(t[1])))) p.take();
     var bracket = many && p.isOp("(");
     if (bracket) p.take();

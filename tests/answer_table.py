@@ -10,6 +10,9 @@ Two parts, both lists of rows ``(spec, field key, typed text, expected status, e
   specs stored in the executed notebooks): the right value as typed in several forms, rounded to
   the stated precision (passes), one digit short where that can be told (too few digits), each
   declared slip rounded to the stated precision (its own hint), a wrong value and garbage.
+* :data:`PAGE_FORMS`: the ways of writing answers a careful solver uses on the real page fields
+  (``η > 0.25``, ``35회``, ``1/(1-0.8)``, ``(√2-1)^4``, ``16,384``, ``2√e``, ``0.5√(2ln1.2)``,
+  ``1+√0.1, 1-√0.1`` …) with the verdict each must get.
 
 ``tests/test_answers.py`` checks every row with :func:`dldna_helpers.checkers.check`;
 ``tests/test_exercise_browser.py`` runs the same rows through the JavaScript of the exercise pages
@@ -120,7 +123,8 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
     ("quarter", "1/(1+3)", OK, None), ("quarter", "1/(1 + 3)", OK, None), ("quarter", "0.5-0.25", OK, None),
     ("quarter", "0.5- 0.25", OK, None), ("quarter", "0.5 - 0.25", INVALID, "parse:arith"), ("quarter", "0.5 -0.25", INVALID, "parse:arith"),
     ("quarter", "(0.5 - 0.25)", OK, None), ("quarter", "-0.25+0.5", OK, None), ("quarter", "2(1-0.5)/4", OK, None),
-    ("quarter", "2 (1-0.5)/4", INVALID, "parse:several"), ("quarter", "0.5-", INVALID, "parse:invalid"),
+    ("quarter", "2 (1-0.5)/4", OK, None), ("quarter", "0.5 √0.25", OK, None), ("quarter", "(2 ln 2)/ln 16^2", OK, None),
+    ("eig", "2 √4", WRONG, None), ("eig", "(2 √4), -2", INVALID, "parse:invalid"), ("quarter", "0.5-", INVALID, "parse:invalid"),
     ("quarter", "(1+1)^-2", OK, None), ("quarter", "2^-2", OK, None), ("quarter", "2^(-1-1)", OK, None),
     ("root2", "(√2-1)+1", OK, None), ("root2", "3-√2", WRONG, None), ("root2", "√2+0", OK, None),
     ("eig", "2 -2", OK, None), ("eig", "2-2", WRONG, "count"), ("eig", "(1+1, -1-1)", OK, None), ("eig", "1+1; -(1+1)", OK, None),
@@ -151,6 +155,62 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
 
 def grammar_rows() -> list[tuple[dict, str, str, str, str | None]]:
     return [(GRAMMAR_SPEC, key, raw, status, hint) for key, raw, status, hint in GRAMMAR]
+
+
+# ---------------------------------------------------------------- forms a solver writes, on the real fields
+# (checker title, field key, typed text, status, hint: as in GRAMMAR, or 'slip' for one of the field's slips)
+PAGE_FORMS: list[tuple[str, str, str, str, str | None]] = [
+    ("문제 1 확인", "amplify", "1/(1-0.8)", OK, None), ("문제 1 확인", "amplify", "1/(1 − 0.8)", OK, None),
+    ("문제 1 확인", "amplify", "5배", OK, None), ("문제 1 확인", "eff_lr", "0.1/(1-0.8)", OK, None),
+    ("문제 1 확인", "eff_lr", "η/(1−μ) = 0.1/(1 - 0.8)", OK, None), ("문제 1 확인", "eff_lr", "0.1 / 1 - 0.8", INVALID, "parse:arith"),
+    ("문제 1 확인", "eff_lr", "1/(1-0.8)", WRONG, None), ("문제 1 확인", "w3", "0.96-0.1·7.04", OK, None), ("문제 1 확인", "w3", "0.96 - 0.1·7.04", INVALID, "parse:arith"),
+    ("문제 2 확인", "eta_osc", "η > 0.25", OK, None), ("문제 2 확인", "eta_osc", "η>1/4", OK, None),
+    ("문제 2 확인", "eta_osc", "η ≥ 1/4", OK, None), ("문제 2 확인", "eta_osc", "1/λ_max = 1/4", OK, None),
+    ("문제 2 확인", "eta_div", "η > 0.5", OK, None), ("문제 2 확인", "eta_div", "η>2/4", OK, None),
+    ("문제 2 확인", "eta_edge_mu", "2(1+0.5)/4", OK, None), ("문제 2 확인", "eta_edge_mu", "η < 2(1 + 0.5)/4", OK, None),
+    ("문제 2 확인", "eta_edge_mu", "2·(1+0.5)/4", OK, None), ("문제 2 확인", "eta_edge_mu", "2(1-0.5)/4", WRONG, "slip"),
+    ("문제 2 확인", "mu_star", "(√2-1)^4", OK, None), ("문제 2 확인", "mu_star", "17-12√2", OK, None),
+    ("문제 2 확인", "mu_star", "((√2-1)/(√2+1))^2", OK, None), ("문제 2 확인", "mu_star", "(√2 - 1)^4", OK, None),
+    ("문제 2 확인", "mu_star", "(√2-1)/(√2+1)", WRONG, "slip"), ("문제 2 확인", "mu_star", "17 - 12√2", INVALID, "parse:arith"),
+    ("문제 2 확인", "steps", "35회", OK, None), ("문제 2 확인", "steps", "35번", OK, None), ("문제 2 확인", "steps", "35 스텝", OK, None),
+    ("문제 2 확인", "steps", "36회", WRONG, "slip"), ("문제 2 확인", "steps", "34번", WRONG, "slip"),
+    ("문제 2 확인", "steps_gd", "691회", OK, None), ("문제 2 확인", "steps_gd", "690", WRONG, "slip"),
+    ("문제 2 확인", "steps_hb", "69번", OK, None), ("문제 2 확인", "steps_hb", "68", WRONG, "slip"),
+    ("문제 2 확인", "steps_hb", "93스텝", WRONG, "slip"),
+    ("문제 3 확인", "ratio", "0.707^29", WRONG, "close"), ("문제 3 확인", "ratio", "(1/√2)^29", OK, None),
+    ("문제 3 확인", "ratio", "2^-14.5", OK, None), ("문제 3 확인", "ratio", "2^(-29/2)", OK, None),
+    ("문제 3 확인", "prelu", "√(32/17)", OK, None), ("문제 3 확인", "prelu", "√(2/(1+0.25²))", OK, None),
+    ("문제 3 확인", "prelu", "√(2/(1 + 0.25^2))", OK, None), ("문제 3 확인", "factor", "1/√2", OK, None),
+    ("문제 4 확인", "noisy", "1/√17", OK, None), ("문제 4 확인", "noisy", "1/√(1+16)", OK, None),
+    ("문제 4 확인", "noisy", "1/√(1 + 4²)", OK, None), ("문제 4 확인", "first", "0.1/√0.001", OK, None),
+    ("문제 4 확인", "first", "(1-0.9)/√(1-0.999)", OK, None),
+    ("문제 5 확인", "gain", "16,384", OK, None), ("문제 5 확인", "gain", "16,384배", OK, None),
+    ("문제 5 확인", "gain", "4^7", OK, None), ("문제 5 확인", "gain", "4⁷ = 16,384", OK, None),
+    ("문제 5 확인", "gain", "4,096", WRONG, "slip"), ("문제 5 확인", "lr_fix", "4²", OK, None), ("문제 5 확인", "lr_fix", "16배", OK, None),
+    ("문제 6 확인", "cycle_upper", "2√e", OK, None), ("문제 6 확인", "cycle_upper", "2e^0.5", OK, None),
+    ("문제 6 확인", "cycle_upper", "2exp(1/2)", OK, None), ("문제 6 확인", "cycle_upper", "ηλ < 2√e", OK, None),
+    ("문제 6 확인", "cycle_upper", "2e", WRONG, "slip"), ("문제 6 확인", "cycle_upper", "2 log e", INVALID, "parse:log"),
+    ("문제 6 확인", "x_star", "0.5√(2ln1.2)", OK, None), ("문제 6 확인", "x_star", "0.5*sqrt(2*ln(1.2))", OK, None),
+    ("문제 6 확인", "x_star", "x* = 0.5√(2 ln 1.2)", OK, None), ("문제 6 확인", "x_star", "0.5√(ln1.2)", WRONG, "slip"),
+    ("문제 6 확인", "limit", "2(0.5)²/1", OK, None), ("문제 6 확인", "floor", "2·0.1/(2·4·(2-0.1))", OK, None),
+    ("문제 7 확인", "flip_ratio", "1/√(0.16+0.84·0.1/1.9)", OK, None), ("문제 7 확인", "flip_ratio", "1/(1-0.6)", WRONG, "slip"),
+    ("문제 7 확인", "amsgrad_bytes", "6 bytes", OK, None), ("문제 7 확인", "amsgrad_bytes", "6B", OK, None),
+    ("문제 7 확인", "amsgrad_bytes", "3·2바이트", OK, None), ("문제 7 확인", "amsgrad_bytes", "12바이트", WRONG, "slip"),
+    ("문제 8 확인", "level", "98.3%", OK, None), ("문제 8 확인", "level", "(1-0.05/3)·100%", OK, None),
+    ("문제 8 확인", "level", "100 - 5/3", INVALID, "parse:arith"), ("문제 8 확인", "level", "100-5/3", OK, None),
+    ("문제 8 확인", "level", "0.983", WRONG, "slip"), ("문제 8 확인", "level", "95%", WRONG, "slip"),
+    ("문제 9 확인", "roots", "1+√0.1, 1-√0.1", OK, None), ("문제 9 확인", "roots", "1.32; 0.684", OK, None),
+    ("문제 9 확인", "roots", "(1-√0.1, 1+√0.1)", OK, None), ("문제 9 확인", "roots", "1.32 0.684", OK, None),
+    ("문제 9 확인", "roots", "1 ± √0.1", INVALID, "parse:invalid"), ("문제 9 확인", "roots", "1+√0.1", WRONG, "count"),
+    ("문제 9 확인", "escape_momentum", "36회", OK, None), ("문제 9 확인", "escape_momentum", "36번", OK, None),
+    ("문제 9 확인", "escape_momentum", "35", WRONG, "slip"), ("문제 9 확인", "drift03", "+0.0263", OK, None),
+]
+
+
+def page_form_rows(specs: dict[str, dict] | None = None) -> list[tuple[dict, str, str, str, str | None]]:
+    """:data:`PAGE_FORMS` on the fields of the executed pages."""
+    specs = page_specs() if specs is None else specs
+    return [(specs[title], key, raw, status, hint) for title, key, raw, status, hint in PAGE_FORMS]
 
 
 # ---------------------------------------------------------------- the exercise pages' fields
@@ -261,6 +321,8 @@ def verdict_matches(spec: dict, key: str, status: str, hint: str | None,
         return hint == field["hint"]
     if expected_hint == "too_few":
         return hint in (msg["too_few"].format(precision=field.get("precision_text")), msg["too_few_exact"])
+    if expected_hint == "slip":
+        return hint in [s["hint"] for s in field["slips"]]
     if expected_hint == "close":
         return hint in (msg["close"].format(precision=field.get("precision_text")), msg["close_exact"])
     if expected_hint == "rounding":
@@ -275,5 +337,6 @@ def verdict_matches(spec: dict, key: str, status: str, hint: str | None,
 
 
 def all_rows() -> list[tuple[dict, str, str, str, str | None]]:
-    """The whole table: the grammar rows and the rows of every exercise field."""
-    return grammar_rows() + exercise_rows()
+    """The whole table: the grammar rows, the solver's forms on the real fields, and the rows of
+    every exercise field."""
+    return grammar_rows() + page_form_rows() + exercise_rows()
