@@ -305,15 +305,23 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
         Item("sharpness: λ_max (Lanczos)", HessianCell(SHARP_NET, p.sharpness_train, "sharpness"), sharp_samples),
         Item("sharpness: top-6 check", HessianCell(SHARP_NET, p.sharpness_train, "check"), SHARPNESS_CHECKS),
     ]
+    bn_net = Net("bn_mlp", (("batchnorm", True),))
     pages["exercises/applied"] = [
-        item for bn in (False, True) for _ in range(3 * n_seeds_init)   # 3 scales × the seeds of 5.1
-        for item in run_items("ex. 5: MLP ± BN × 3 scales × seeds", Net("bn_mlp", (("batchnorm", bn),)), "SGD", b,
-                              fm, p.exercise_epochs)]
+        *[item for bn in (False, True) for _ in range(3 * n_seeds_init)   # 3 scales × the seeds of 5.1
+          for item in run_items("ex. 5: MLP ± BN × 3 scales × seeds", Net("bn_mlp", (("batchnorm", bn),)), "SGD", b,
+                                fm, p.exercise_epochs)],
+        *[item for _ in range(2 * n_seeds_init)   # hidden ×4 only, output ×4 only
+          for item in run_items("ex. 5: BN MLP, hidden/output scale apart × seeds", bn_net, "SGD", b, fm,
+                                p.exercise_epochs)],
+        # the c² learning-rate check (100 steps, three runs) and the plain c = 4 net run on
+        # past its divergence (5 steps per seed)
+        Item("ex. 5: short runs", TrainStep(bn_net, "SGD", b), 3 * 100 + 5 * n_seeds_init),
+    ]
     small = Net("mlp", (("hidden", (128,)),))            # exercise 7's learning-rate search
     fit = (fm[0] * 5 // 6, fm[0] - fm[0] * 5 // 6)      # train on 5/6, validate on the rest
     pages["exercises/advanced"] = [
         Item("ex. 7: Adam/Lion, 20 steps", TrainStep(MLP_NET, "Adam", b), 40),
-        *[item for opt in ("Adam", "Lion") for _ in range(5 * 2)   # ~5 learning rates × 2 validation seeds
+        *[item for opt in ("Adam", "Lion") for _ in range(6 * n_seeds_init)   # ~6 learning rates × 3 validation seeds
           for item in run_items(f"ex. 7: {opt} on the validation split", small, opt, b, fit, p.exercise_epochs)],
         *[item for opt in ("Adam", "Lion") for _ in range(n_seeds_init)
           for item in run_items(f"ex. 7: {opt} at its pick", small, opt, b, fm, p.exercise_epochs)],

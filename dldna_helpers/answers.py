@@ -9,15 +9,23 @@ each must get; ``tests/test_answers.py`` runs it through Python and
 
 What a reader may type (after NFKC, so full-width １.６ is 1.6; super- and subscripts are kept):
 
-- decimals with a point or a comma: ``0.25``, ``0,25``, ``.5``; a comma between 1–3 digits and
-  exactly three digits (``1,600``) is refused as ambiguous, several commas or a comma with a point
-  (``1,600.5``) too;
+- decimals with a point or a comma: ``0.25``, ``0,25``, ``.5``; a comma followed by exactly three
+  digits after 1–3 leading digits is a thousands separator, as Korean prose writes numbers
+  (``16,384``, ``1,234,567.5``); a second decimal separator (``1.6.0``, ``1,6,0``) is refused;
 - e-notation ``4.3e-5`` and powers of ten ``4.3×10⁻⁵``, ``4.3x10^-5``, ``4.3·10**-5``;
 - fractions ``1/4``, ``8/5``, roots ``√2``, ``1/√2``, ``√(10)``, ``sqrt(2)``, ``2√2``, powers
-  ``2^-14.5``, ``4^7``, ``2⁻¹⁵``, parentheses; a sign in front (``-0.25``, the Unicode minus);
+  ``2^-14.5``, ``4^7``, ``2⁻¹⁵``, parentheses and a factor written before them (``2(1+0.5)/4``);
+  the constants ``e`` and ``π`` (``pi``) and the functions ``ln`` and ``exp`` (``2√e``,
+  ``0.5√(2ln1.2)``, ``exp(-1)``); ``log`` is refused as ambiguous (natural or base 10?);
+- addition and subtraction inside parentheses (``1/(1 - 0.8)``, ``(√2-1)^4``) or written without a
+  space before the operator (``1+√0.1``, ``17-12√2``); a sign after a space starts a new value, so
+  ``2 −2`` stays a pair and, in a one-value field, ``1 - 0.8`` is refused with a message that says
+  how to write it;
+- a sign in front (``-0.25``, the Unicode minus);
 - a percent sign ``25%`` (0.25, or 25 in a field whose unit is %), unit words after the number
   (``35스텝``, ``35 회``, ``8 bytes``, ``8B``) and fillers such as ``약 0.7``, ``0.7 정도``,
-  ``0.71배``, and a leading ``x₁ =`` (everything up to the last ``=``, ``≈``, ``<`` or ``≤`` is dropped);
+  ``0.71배``, and a leading ``x₁ =`` or ``η >`` (everything up to the last ``=``, ``≈``, ``<``,
+  ``≤``, ``>`` or ``≥`` is dropped; nothing left after it is refused);
 - several values (a pair, a list) separated by ``;``, ``,`` or spaces, optionally in ``( )`` or
   ``[ ]``: ``(1, 1)``, ``2,-2``, ``2; -2``, ``0,5; 1,5``.
 
@@ -35,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 __all__ = ["MAX_CHARS", "MAX_DEPTH", "PARSE_MESSAGES", "Reading", "read", "read_many", "clean",
-           "answer_js", "FILLERS", "KNOWN_UNITS"]
+           "answer_js", "FILLERS", "KNOWN_UNITS", "CONSTANTS", "FUNCTIONS"]
 
 MAX_CHARS = 120     # longer answers are refused before they are read (and the form's maxlength)
 MAX_DEPTH = 12      # parentheses, roots and powers nested deeper than this are refused
@@ -61,21 +69,25 @@ _SUPER_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶":
 # subscripts and the prime/star of names like t*.
 _WORD_RANGES = [(0x41, 0x5A), (0x61, 0x7A), (0x370, 0x3FF), (0x1100, 0x11FF), (0x3130, 0x318F),
                 (0xAC00, 0xD7A3), (0x2080, 0x209C), (0x2032, 0x2032)]
-# A reader may name the answer first: 'x₁ = 1.6', 'η < 0.5'; everything up to the last of these goes.
-_PREFIX_ENDS = "=≈<≤"
+# A reader may name the answer first: 'x₁ = 1.6', 'η > 0.25'; everything up to the last of these goes.
+_PREFIX_ENDS = "=≈<≤>≥"
 # Words that may stand before or after an answer and mean nothing for its value.
 FILLERS = ("약", "대략", "about", "정도", "쯤", "가량", "내외", "안팎", "배", "번째", "이다", "입니다",
            "이에요", "예요", "요")
 # Unit words some field accepts; a known unit that is not the field's own is named as such.
 KNOWN_UNITS = ("스텝", "회", "번", "바이트", "bytes", "byte", "B", "에포크", "개", "%")
+# Names a reader may use inside an expression: constants and one-argument functions.
+CONSTANTS = {"e": math.e, "π": math.pi, "pi": math.pi}
+FUNCTIONS = ("ln", "exp")
 
 PARSE_MESSAGES = {
-    "invalid": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 0.25, 1/4, 25%, 1/√2, 2^-3, 4.3×10⁻⁵, 4.3e-5",
-    "ambiguous": "'{raw}'의 쉼표가 소수점인지 천 단위 구분인지 모호합니다. 소수점은 점으로(1.6), "
-                 "천 단위는 쉼표 없이(1600) 쓰세요.",
-    "comma": "'{raw}'에는 쉼표가 여러 개이거나 점과 함께 있습니다. 천 단위 쉼표 없이, 소수점은 점 하나로 쓰세요.",
+    "invalid": "'{raw}'은(는) 숫자로 읽을 수 없습니다. 예: 0.85, 2/3, 35%, √3, 2^-3, 6.1×10⁻⁷, 6.1e-7, 1+√3",
+    "comma": "'{raw}'에는 소수점이 여러 개이거나 천 단위 쉼표 뒤에 소수 쉼표가 있습니다. 소수점은 점 하나로 쓰세요.",
     "nonfinite": "'{raw}'의 값이 유한한 수가 아닙니다(0으로 나누었거나 너무 큽니다).",
     "several": "'{raw}'에는 값이 여러 개 있습니다. 이 칸에는 값 하나만 적으세요.",
+    "arith": "'{raw}'에서 덧셈·뺄셈 기호 앞을 띄어 썼습니다. 계산해서 적거나, 띄어 쓰지 말고(1+√3) 또는 "
+             "괄호로 묶어((1 + √3)) 적으세요.",
+    "log": "'{raw}'의 log는 밑이 자연로그인지 10인지 모호합니다. 자연로그는 ln으로 적거나, 계산해서 적으세요.",
     "unit": "'{word}'은(는) 이 답의 단위가 아닙니다. {allowed}",
     "word": "'{word}'을(를) 읽을 수 없습니다. 숫자 뒤에는 단위나 '정도' 같은 말만 붙일 수 있습니다.",
     "too_long": "답이 너무 깁니다({n}자). {max}자 안으로 적으세요.",
@@ -137,7 +149,8 @@ def clean(raw: Any) -> str:
 
 # ------------------------------------------------------------------ tokens
 # (kind, value, digits): kind "num" (value, significant digits), "sup" (an integer exponent),
-# "op" (one of _SYMBOLS' values), "word" (text), "gap" (whitespace between tokens).
+# "op" (one of _SYMBOLS' values), "const" (e, π), "func" (ln, exp), "word" (text),
+# "gap" (whitespace between tokens).
 class _Refused(Exception):
     def __init__(self, code: str, **detail: Any) -> None:
         super().__init__(code)
@@ -148,30 +161,35 @@ def _is_digit(ch: str) -> bool:
     return "0" <= ch <= "9"
 
 
-def _number(text: str, i: int, comma_decimal: bool) -> tuple[tuple[str, float, int], int]:
-    """The decimal literal starting at ``i`` (a digit, or a point before a digit)."""
+def _number(text: str, i: int, comma_in_number: bool) -> tuple[tuple[str, float, int], int]:
+    """The decimal literal starting at ``i`` (a digit, or a point before a digit). With
+    ``comma_in_number`` a comma may be a thousands separator (``,ddd`` after 1–3 leading digits,
+    not followed by another digit) or else a decimal comma; without it a comma ends the number."""
     n, start = len(text), i
     while i < n and _is_digit(text[i]):
         i += 1
+    groups = 0
+    if comma_in_number and 1 <= i - start <= 3 and text[start] != "0":
+        while (i + 3 < n and text[i] == "," and all(_is_digit(c) for c in text[i + 1:i + 4])
+               and not (i + 4 < n and _is_digit(text[i + 4]))):
+            i += 4
+            groups += 1
     seps = []
-    while i + 1 < n and (text[i] == "." or (text[i] == "," and comma_decimal)) and _is_digit(text[i + 1]):
-        seps.append((text[i], i))
+    while i + 1 < n and (text[i] == "." or (text[i] == "," and comma_in_number)) and _is_digit(text[i + 1]):
+        seps.append(text[i])
         i += 1
         while i < n and _is_digit(text[i]):
             i += 1
     if i < n and text[i] == "." and not seps and i > start:   # "1." is one point zero
-        seps.append((".", i))
+        seps.append(".")
         i += 1
+    if len(seps) > 1 or (groups and seps and seps[0] == ","):
+        raise _Refused("comma" if "," in seps or groups else "invalid")
     body = text[start:i]
-    if len(seps) > 1:
-        raise _Refused("comma" if any(s == "," for s, _ in seps) else "invalid")
-    if seps and seps[0][0] == ",":
-        head, tail = body.split(",")
-        if 1 <= len(head) <= 3 and head[0] != "0" and len(tail) == 3:
-            raise _Refused("ambiguous")
-        if i < n and text[i] == "." :
-            raise _Refused("comma")
-        body = head + "." + tail
+    if groups:
+        body = body.replace(",", "")
+    elif seps and seps[0] == ",":
+        body = body.replace(",", ".")
     mantissa = body
     if i + 1 < n and text[i] in "eE":          # e-notation: e, an optional sign, digits
         j = i + 1
@@ -189,7 +207,7 @@ def _number(text: str, i: int, comma_decimal: bool) -> tuple[tuple[str, float, i
     return ("num", value, digits), i
 
 
-def _tokens(text: str, comma_decimal: bool) -> list[tuple[str, Any, Any]]:
+def _tokens(text: str, comma_in_number: bool) -> list[tuple[str, Any, Any]]:
     """Tokens of a cleaned text, in one left-to-right pass."""
     out: list[tuple[str, Any, Any]] = []
     i, n = 0, len(text)
@@ -200,7 +218,7 @@ def _tokens(text: str, comma_decimal: bool) -> list[tuple[str, Any, Any]]:
                 out.append(("gap", None, None))
             i += 1
         elif _is_digit(ch) or (ch == "." and i + 1 < n and _is_digit(text[i + 1])):
-            token, i = _number(text, i, comma_decimal)
+            token, i = _number(text, i, comma_in_number)
             out.append(token)
         elif ch in "⁺⁻" or ch in _SUPER_DIGITS:
             sign, j = 1, i
@@ -231,6 +249,12 @@ def _tokens(text: str, comma_decimal: bool) -> list[tuple[str, Any, Any]]:
                 out.append(("op", "*", None))
             elif word.lower() == "sqrt":
                 out.append(("op", "√", None))
+            elif word in CONSTANTS or word.lower() == "pi":
+                out.append(("const", CONSTANTS[word if word in CONSTANTS else "pi"], None))
+            elif word.lower() in FUNCTIONS:
+                out.append(("func", word.lower(), None))
+            elif word.lower() == "log":
+                raise _Refused("log")
             else:
                 out.append(("word", word, None))
             i = j
@@ -245,17 +269,21 @@ def _tokens(text: str, comma_decimal: bool) -> list[tuple[str, Any, Any]]:
 class _Parser:
     """Recursive descent over the tokens (gaps are skipped except where they separate items).
 
-    item   := term ['%']
-    term   := signed (('*' | '/') signed | '√'-term juxtaposed)*
+    item   := expr ['%']
+    expr   := term (('+' | '-') term)*     adds only inside parentheses or with no gap before the sign
+    term   := signed (('*' | '/') signed | juxtaposed)*
+              juxtaposed: '√', '(', a constant or a function right after (2√2, 2(3), 2π, 2 ln 3);
+              with a space between only inside parentheses or in a one-value field (in a list a
+              space separates values)
     signed := ['+' | '-'] power
     power  := root ('^' signed | sup)?
-    root   := '√' root | atom
-    atom   := num | '(' term ')'
+    root   := '√' root | func signed | atom
+    atom   := num | const | '(' expr ')'
     Digits: a literal keeps its significant digits through a sign, '%' and a factor 10ⁿ; any other
     operation makes the value exact as far as rounding goes (None)."""
 
-    def __init__(self, tokens: list[tuple[str, Any, Any]]) -> None:
-        self.t, self.i, self.depth = tokens, 0, 0
+    def __init__(self, tokens: list[tuple[str, Any, Any]], many: bool = False) -> None:
+        self.t, self.i, self.depth, self.literal_ten, self.many = tokens, 0, 0, False, many
 
     def peek(self, skip_gap: bool = True) -> tuple[str, Any, Any] | None:
         j = self.i
@@ -276,7 +304,8 @@ class _Parser:
 
     def starts_item(self) -> bool:
         token = self.peek()
-        return token is not None and (token[0] == "num" or (token[0] == "op" and token[1] in ("(", "√", "-", "+")))
+        return token is not None and (token[0] in ("num", "const", "func")
+                                      or (token[0] == "op" and token[1] in ("(", "√", "-", "+")))
 
     def enter(self) -> None:
         self.depth += 1
@@ -284,16 +313,28 @@ class _Parser:
             raise _Refused("deep")
 
     def item(self) -> tuple[float, int | None, bool]:
-        value, digits = self.term()
+        value, digits = self.expr()
         percent = False
         if self.is_op("%"):
             self.take()
             percent = True
         return value, (digits if digits and digits > 0 else None), percent
 
+    def expr(self) -> tuple[float, int | None]:
+        value, digits = self.term()
+        while True:
+            glued = self.peek(skip_gap=False)
+            if not ((glued is not None and glued[0] == "op" and glued[1] in ("+", "-"))
+                    or (self.depth > 0 and self.is_op("+", "-"))):
+                return value, digits
+            op = self.take()[1]
+            right, _ = self.term()
+            value, digits = (value + right if op == "+" else value - right), None
+
     def term(self) -> tuple[float, int | None]:
         value, digits = self.signed()
         while True:
+            glued = self.peek(skip_gap=self.depth > 0 or not self.many)
             if self.is_op("*", "/"):
                 op = self.take()[1]
                 right, rdigits = self.signed()
@@ -303,8 +344,8 @@ class _Parser:
                 else:
                     value = value / right if right != 0 else math.inf
                     digits = None
-            elif self.peek(skip_gap=False) is not None and self.peek(skip_gap=False)[:2] == ("op", "√"):
-                right, _ = self.signed()     # 2√2: a root right after a factor multiplies it
+            elif glued is not None and (glued[:2] in (("op", "√"), ("op", "(")) or glued[0] in ("const", "func")):
+                right, _ = self.signed()     # 2√2, 2(1+0.5), 2π, 2ln3: a factor written right before
                 value, digits = value * right, None
             else:
                 return value, digits
@@ -336,13 +377,21 @@ class _Parser:
 
     def root(self) -> tuple[float, int | None]:
         self.literal_ten = False
-        if self.is_op("√"):
+        token = self.peek()
+        if token is not None and token[:2] == ("op", "√"):
             self.take()
             self.enter()
             value, _ = self.root()
             self.depth -= 1
             self.literal_ten = False
             return (math.sqrt(value) if value >= 0 else math.nan), None
+        if token is not None and token[0] == "func":
+            self.take()
+            self.enter()
+            arg, _ = self.signed()
+            self.depth -= 1
+            self.literal_ten = False
+            return _function(token[1], arg), None
         return self.atom()
 
     def atom(self) -> tuple[float, int | None]:
@@ -353,10 +402,13 @@ class _Parser:
             self.take()
             self.literal_ten = token[1] == 10.0 and token[2] == 2
             return token[1], token[2]
+        if token[0] == "const":
+            self.take()
+            return token[1], None
         if token[:2] == ("op", "("):
             self.take()
             self.enter()
-            value, _ = self.term()
+            value, _ = self.expr()
             self.depth -= 1
             if not self.is_op(")"):
                 raise _Refused("invalid")
@@ -364,6 +416,18 @@ class _Parser:
             self.literal_ten = False
             return value, None
         raise _Refused("invalid")
+
+
+def _function(name: str, arg: float) -> float:
+    """ln or exp of ``arg``; nan where it is not defined, inf where it overflows."""
+    if not math.isfinite(arg):
+        return math.nan
+    if name == "ln":
+        return math.log(arg) if arg > 0 else math.nan
+    try:
+        return math.exp(arg)
+    except OverflowError:
+        return math.inf
 
 
 def _power(base: float, exponent: float) -> float:
@@ -395,7 +459,7 @@ def _split_word(word: str, units: Sequence[str]) -> tuple[str | None, str | None
 
 
 def _read_tokens(tokens, units: Sequence[str], many: bool) -> tuple[list[float], list[int | None]]:
-    p = _Parser(tokens)
+    p = _Parser(tokens, many)
     percent_is_unit = "%" in units
     # leading fillers: 약, 대략, ~
     while p.peek() is not None and (p.peek()[:2] == ("op", "~") or (p.peek()[0] == "word" and p.peek()[1] in FILLERS)):
@@ -431,7 +495,9 @@ def _read_tokens(tokens, units: Sequence[str], many: bool) -> tuple[list[float],
                 raise _Refused("unit", word=unit)
         elif token[:2] == ("op", "~"):
             continue
-        elif not many and (token[0] == "num" or token[:2] in (("op", "("), ("op", "√"), ("op", "-"), ("op", "+"))):
+        elif not many and token[:2] in (("op", "-"), ("op", "+")):
+            raise _Refused("arith")       # '1 - 0.8': a sign after a space, in a one-value field
+        elif not many and (token[0] in ("num", "const", "func") or token[:2] in (("op", "("), ("op", "√"))):
             raise _Refused("several")
         else:
             raise _Refused("invalid")
@@ -441,15 +507,15 @@ def _read_tokens(tokens, units: Sequence[str], many: bool) -> tuple[list[float],
 
 
 def _strip_prefix(text: str) -> str:
-    """Everything after the last '=' or '≈' (a reader may write 'x₁ = 1.6')."""
+    """Everything after the last of :data:`_PREFIX_ENDS` (a reader may write 'x₁ = 1.6', 'η > 0.25')."""
     cut = max(text.rfind(c) for c in _PREFIX_ENDS)
     return text[cut + 1:].strip() if cut >= 0 else text
 
 
 def _reading(text: str, units: Sequence[str], many: bool, count: int | None) -> Reading:
-    def attempt(comma_decimal: bool) -> Reading:
+    def attempt(comma_in_number: bool) -> Reading:
         try:
-            values, digits = _read_tokens(_tokens(text, comma_decimal), units, many)
+            values, digits = _read_tokens(_tokens(text, comma_in_number), units, many)
         except _Refused as refused:
             return Reading(code=refused.code, detail=refused.detail)
         return Reading(tuple(values), tuple(digits))
@@ -482,9 +548,10 @@ def _read(raw: Any, units: Sequence[str], many: bool, count: int | None) -> Read
     length = len(raw.encode("utf-16-le", "surrogatepass")) // 2     # as JavaScript and the form's maxlength count
     if length > MAX_CHARS:
         return Reading(code="too_long", detail={"n": length, "max": MAX_CHARS})
-    text = _strip_prefix(clean(raw))
-    if text == "":
-        return Reading()
+    cleaned = clean(raw)
+    text = _strip_prefix(cleaned)
+    if text == "":     # nothing typed, or nothing after 'x =' / '<script>'
+        return Reading() if cleaned == "" else Reading(code="invalid")
     return _reading(text, units, many, count)
 
 
@@ -519,22 +586,23 @@ var DLDNA_ANSWERS = (function (G) {
     }
     return chars.join("");
   }
-  function number(text, i, commaDecimal) {
-    var n = text.length, start = i, seps = [];
+  function number(text, i, commaInNumber) {
+    var n = text.length, start = i, seps = [], groups = 0;
     while (i < n && isDigit(text[i])) i++;
-    while (i + 1 < n && (text[i] === "." || (text[i] === "," && commaDecimal)) && isDigit(text[i + 1])) {
+    if (commaInNumber && i - start >= 1 && i - start <= 3 && text[start] !== "0") {
+      while (i + 3 < n && text[i] === "," && isDigit(text[i + 1]) && isDigit(text[i + 2]) && isDigit(text[i + 3])
+             && !(i + 4 < n && isDigit(text[i + 4]))) { i += 4; groups++; }
+    }
+    while (i + 1 < n && (text[i] === "." || (text[i] === "," && commaInNumber)) && isDigit(text[i + 1])) {
       seps.push(text[i]); i++;
       while (i < n && isDigit(text[i])) i++;
     }
     if (i < n && text[i] === "." && !seps.length && i > start) { seps.push("."); i++; }
+    if (seps.length > 1 || (groups && seps.length && seps[0] === ","))
+      throw new Refused(seps.indexOf(",") >= 0 || groups ? "comma" : "invalid");
     var body = text.slice(start, i);
-    if (seps.length > 1) throw new Refused(seps.indexOf(",") >= 0 ? "comma" : "invalid");
-    if (seps.length && seps[0] === ",") {
-      var parts = body.split(","), head = parts[0], tail = parts[1];
-      if (head.length >= 1 && head.length <= 3 && head[0] !== "0" && tail.length === 3) throw new Refused("ambiguous");
-      if (i < n && text[i] === ".") throw new Refused("comma");
-      body = head + "." + tail;
-    }
+    if (groups) body = body.split(",").join("");
+    else if (seps.length && seps[0] === ",") body = body.replace(",", ".");
     var mantissa = body;
     if (i + 1 < n && (text[i] === "e" || text[i] === "E")) {
       var j = i + 1;
@@ -548,12 +616,12 @@ var DLDNA_ANSWERS = (function (G) {
     if (!isFinite(value)) throw new Refused("nonfinite");
     return [["num", value, digits], i];
   }
-  function tokens(text, commaDecimal) {
+  function tokens(text, commaInNumber) {
     var out = [], i = 0, n = text.length, ch, r, j, k;
     while (i < n) {
       ch = text[i];
       if (ch === " ") { if (out.length && out[out.length - 1][0] !== "gap") out.push(["gap", null, null]); i++; }
-      else if (isDigit(ch) || (ch === "." && i + 1 < n && isDigit(text[i + 1]))) { r = number(text, i, commaDecimal); out.push(r[0]); i = r[1]; }
+      else if (isDigit(ch) || (ch === "." && i + 1 < n && isDigit(text[i + 1]))) { r = number(text, i, commaInNumber); out.push(r[0]); i = r[1]; }
       else if (ch === "⁺" || ch === "⁻" || ch in G.superDigits) {
         var sign = 1; j = i;
         if (text[j] === "⁺" || text[j] === "⁻") { sign = text[j] === "⁻" ? -1 : 1; j++; }
@@ -570,8 +638,13 @@ var DLDNA_ANSWERS = (function (G) {
         j = i;
         while (j < n && inRanges(G.word, text[j])) j++;
         var word = text.slice(i, j);
+        var low = word.toLowerCase();
         if (word === "x" || word === "X") out.push(["op", "*", null]);
-        else if (word.toLowerCase() === "sqrt") out.push(["op", "√", null]);
+        else if (low === "sqrt") out.push(["op", "√", null]);
+        else if (Object.prototype.hasOwnProperty.call(G.constants, word) || low === "pi")
+          out.push(["const", G.constants[Object.prototype.hasOwnProperty.call(G.constants, word) ? word : "pi"], null]);
+        else if (G.functions.indexOf(low) >= 0) out.push(["func", low, null]);
+        else if (low === "log") throw new Refused("log");
         else out.push(["word", word, null]);
         i = j;
       }
@@ -586,7 +659,12 @@ var DLDNA_ANSWERS = (function (G) {
     if (isNaN(v) && !(base < 0)) return Infinity;
     return v;
   }
-  function Parser(t) { this.t = t; this.i = 0; this.depth = 0; this.literalTen = false; }
+  function applyFunction(name, arg) {
+    if (!isFinite(arg)) return NaN;
+    if (name === "ln") return arg > 0 ? Math.log(arg) : NaN;
+    return Math.exp(arg);
+  }
+  function Parser(t, many) { this.t = t; this.i = 0; this.depth = 0; this.literalTen = false; this.many = !!many; }
   Parser.prototype.peek = function (skipGap) {
     var j = this.i;
     if (skipGap !== false) while (j < this.t.length && this.t[j][0] === "gap") j++;
@@ -604,23 +682,36 @@ var DLDNA_ANSWERS = (function (G) {
   };
   Parser.prototype.startsItem = function () {
     var t = this.peek();
-    return t !== null && (t[0] === "num" || (t[0] === "op" && (t[1] === "(" || t[1] === "√" || t[1] === "-" || t[1] === "+")));
+    return t !== null && (t[0] === "num" || t[0] === "const" || t[0] === "func"
+      || (t[0] === "op" && (t[1] === "(" || t[1] === "√" || t[1] === "-" || t[1] === "+")));
   };
   Parser.prototype.enter = function () { this.depth++; if (this.depth > G.maxDepth) throw new Refused("deep"); };
   Parser.prototype.item = function () {
-    var r = this.term(), percent = false;
+    var r = this.expr(), percent = false;
     if (this.isOp("%")) { this.take(); percent = true; }
     return [r[0], r[1] ? r[1] : null, percent];
+  };
+  Parser.prototype.expr = function () {
+    var r = this.term(), value = r[0], digits = r[1], g, op, right;
+    while (true) {
+      g = this.peek(false);
+      if (!((g !== null && g[0] === "op" && (g[1] === "+" || g[1] === "-")) || (this.depth > 0 && this.isOp("+", "-"))))
+        return [value, digits];
+      op = this.take()[1];
+      right = this.term();
+      value = op === "+" ? value + right[0] : value - right[0]; digits = null;
+    }
   };
   Parser.prototype.term = function () {
     var r = this.signed(), value = r[0], digits = r[1], right, t;
     while (true) {
+      t = this.peek(this.depth > 0 || !this.many);
       if (this.isOp("*", "/")) {
         var op = this.take()[1];
         right = this.signed();
         if (op === "*") { value = value * right[0]; digits = (right[1] === 0 && digits) ? digits : null; }
         else { value = right[0] !== 0 ? value / right[0] : Infinity; digits = null; }
-      } else if ((t = this.peek(false)) !== null && t[0] === "op" && t[1] === "√") {
+      } else if (t !== null && ((t[0] === "op" && (t[1] === "√" || t[1] === "(")) || t[0] === "const" || t[0] === "func")) {
         right = this.signed(); value = value * right[0]; digits = null;
       } else return [value, digits];
     }
@@ -644,10 +735,16 @@ var DLDNA_ANSWERS = (function (G) {
   };
   Parser.prototype.root = function () {
     this.literalTen = false;
-    if (this.isOp("√")) {
+    var t = this.peek(), r;
+    if (t !== null && t[0] === "op" && t[1] === "√") {
       this.take(); this.enter();
-      var r = this.root(); this.depth--; this.literalTen = false;
+      r = this.root(); this.depth--; this.literalTen = false;
       return [r[0] >= 0 ? Math.sqrt(r[0]) : NaN, null];
+    }
+    if (t !== null && t[0] === "func") {
+      this.take(); this.enter();
+      r = this.signed(); this.depth--; this.literalTen = false;
+      return [applyFunction(t[1], r[0]), null];
     }
     return this.atom();
   };
@@ -655,9 +752,10 @@ var DLDNA_ANSWERS = (function (G) {
     var t = this.peek();
     if (t === null) throw new Refused("invalid");
     if (t[0] === "num") { this.take(); this.literalTen = t[1] === 10 && t[2] === 2; return [t[1], t[2]]; }
+    if (t[0] === "const") { this.take(); return [t[1], null]; }
     if (t[0] === "op" && t[1] === "(") {
       this.take(); this.enter();
-      var r = this.term(); this.depth--;
+      var r = this.expr(); this.depth--;
       if (!this.isOp(")")) throw new Refused("invalid");
       this.take(); this.literalTen = false;
       return [r[0], null];
@@ -681,7 +779,7 @@ var DLDNA_ANSWERS = (function (G) {
     return [unit, null];
   }
   function readTokens(tk, units, many) {
-    var p = new Parser(tk), percentIsUnit = units.indexOf("%") >= 0, t;
+    var p = new Parser(tk, many), percentIsUnit = units.indexOf("%") >= 0, t;
     while ((t = p.peek()) !== null && ((t[0] === "op" && t[1] === "~") || (t[0] === "word" && isFiller(t[1])))) p.take();
     var bracket = many && p.isOp("(");
     if (bracket) p.take();
@@ -702,7 +800,8 @@ var DLDNA_ANSWERS = (function (G) {
         if (s[1] !== null) throw new Refused("word", {word: s[1]});
         if (s[0] !== null && !sameUnit(s[0], units)) throw new Refused("unit", {word: s[0]});
       } else if (t[0] === "op" && t[1] === "~") continue;
-      else if (!many && (t[0] === "num" || (t[0] === "op" && (t[1] === "(" || t[1] === "√" || t[1] === "-" || t[1] === "+"))))
+      else if (!many && t[0] === "op" && (t[1] === "-" || t[1] === "+")) throw new Refused("arith");
+      else if (!many && (t[0] === "num" || t[0] === "const" || t[0] === "func" || (t[0] === "op" && (t[1] === "(" || t[1] === "√"))))
         throw new Refused("several");
       else throw new Refused("invalid");
     }
@@ -715,8 +814,8 @@ var DLDNA_ANSWERS = (function (G) {
     return cut >= 0 ? text.slice(cut + 1).trim() : text;
   }
   function reading(text, units, many, count) {
-    function attempt(commaDecimal) {
-      try { var r = readTokens(tokens(text, commaDecimal), units, many); return {values: r[0], digits: r[1], code: null, detail: null}; }
+    function attempt(commaInNumber) {
+      try { var r = readTokens(tokens(text, commaInNumber), units, many); return {values: r[0], digits: r[1], code: null, detail: null}; }
       catch (e) { if (e instanceof Refused) return {values: [], digits: [], code: e.code, detail: e.detail}; throw e; }
     }
     var first = attempt(true);
@@ -731,8 +830,8 @@ var DLDNA_ANSWERS = (function (G) {
     if (raw === null || raw === undefined) return {values: [], digits: [], code: null, detail: null};
     raw = String(raw);
     if (raw.length > G.maxChars) return {values: [], digits: [], code: "too_long", detail: {n: raw.length, max: G.maxChars}};
-    var text = stripPrefix(clean(raw));
-    if (text === "") return {values: [], digits: [], code: null, detail: null};
+    var cleaned = clean(raw), text = stripPrefix(cleaned);
+    if (text === "") return {values: [], digits: [], code: cleaned === "" ? null : "invalid", detail: null};
     return reading(text, units, many, count);
   }
   function fmt(t, d) { return t.replace(/\{(\w+)\}/g, function (m, k) { return d[k]; }); }
@@ -752,6 +851,7 @@ def _grammar() -> dict[str, Any]:
     """The vocabulary both readers share (the JavaScript gets it as JSON)."""
     return {"ignored": _IGNORED, "scripts": _SCRIPTS, "symbols": _SYMBOLS, "superDigits": _SUPER_DIGITS,
             "word": _WORD_RANGES, "fillers": list(FILLERS), "knownUnits": list(KNOWN_UNITS),
+            "constants": CONSTANTS, "functions": list(FUNCTIONS),
             "prefixEnds": _PREFIX_ENDS, "maxChars": MAX_CHARS, "maxDepth": MAX_DEPTH, "messages": PARSE_MESSAGES,
             "unitNone": UNIT_NONE, "unitSome": UNIT_SOME}
 

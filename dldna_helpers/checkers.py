@@ -30,11 +30,13 @@ from .report import significant  # numbers in feedback: significant digits, ×10
 from .widgets import LiveOrStatic, with_live_view
 
 __all__ = ["number", "integer", "values", "choice", "checker_spec", "check", "CheckResult", "checker_html",
-           "checker", "precision_text", "MESSAGES"]
+           "checker", "precision_text", "MESSAGES", "STEP_UNITS", "CLOSE", "engine_js"]
 
 _KEY = r"^[A-Za-z][\w-]*$"
 _SLACK = 1e-9          # relative slack on every tolerance: floating-point error, not leniency
 _ORDINAL = {1: "첫째", 2: "둘째", 3: "셋째", 4: "넷째", 5: "다섯째", 6: "여섯째"}
+STEP_UNITS = ("스텝", "회", "번")   # every field that counts steps takes all three ("35회", "35번")
+CLOSE = 0.01   # within 1% (but outside the precision): an intermediate value was probably rounded
 MESSAGES = {
     "correct": "맞음", "wrong": "틀림", "missing": "비어 있음", "invalid": "읽을 수 없음",
     "not_integer": "'{raw}'은(는) 정수가 아닙니다. 세는 값은 정수로 적으세요.",
@@ -42,12 +44,16 @@ MESSAGES = {
     "too_few": "거의 맞았습니다. 자릿수가 모자랍니다: {precision}까지 적어 주세요.",
     "too_few_exact": "거의 맞았습니다. 반올림하지 말고 정확한 값을 적으세요(분수나 √로 적어도 됩니다).",
     "rounding": "거의 맞았지만 마지막 자리가 다릅니다. 중간 값은 반올림하지 말고 계산한 뒤 마지막에 {precision}까지 반올림하세요.",
+    "close": "거의 맞았습니다(정답과 1% 안). 중간 값을 반올림해 계산했다면, 끝까지 반올림하지 말고 계산한 뒤 마지막에 "
+             "{precision}까지 반올림하세요.",
+    "close_exact": "거의 맞았습니다(정답과 1% 안). 중간 값을 반올림하지 말고 정확한 값(분수나 √, e, ln)으로 적으세요.",
     "generic": "다시 계산해 보세요.",
     "later": "{label}의 오류가 이어진 결과일 수 있으니 {label}부터 고치세요.",
     "all_correct": "모두 맞았습니다! {n}개 답이 전부 정답과 일치합니다.",
     "none_entered": "답을 입력하거나 고른 뒤 '확인'을 누르세요.",
     "summary": "{n_total}개 중 {n_correct}개 맞음.",
-    "note": "답은 0.25, 1/4, 25%, 1/√2, 2^-3, 4.3×10⁻⁵, 4.3e-5처럼 적을 수 있습니다. 괄호 안은 그 칸이 요구하는 정밀도입니다.",
+    "note": "답은 0.85, 2/3, 35%, √3, 2^-3, 6.1×10⁻⁷, 6.1e-7, 1+√3, 2ln3처럼 적을 수 있습니다(e, π, ln, exp도 됩니다). "
+            "쉼표 뒤에 숫자 세 개가 오면 천 단위 구분으로 읽습니다(1,234). 괄호 안은 그 칸이 요구하는 정밀도입니다.",
 }
 
 
@@ -203,13 +209,21 @@ def _same_list(xs: Sequence[float], ts: Sequence[Mapping[str, Any]], ordered: bo
 
 def _nearness(x: float, digits: int | None, t: Mapping[str, Any]) -> str | None:
     """'too_few' when ``x`` is ``t`` rounded (or cut) to fewer digits than asked, 'rounding' when
-    it misses by a unit in the last digit asked for, else None."""
+    it misses by a unit in the last digit asked for, 'close' when it is within :data:`CLOSE` of it
+    (an intermediate value rounded: 0.707^29 for 2^-14.5), else None."""
     gap = abs(x - t["value"])
     if digits is not None and digits < t["needed"] and gap <= 10.0 ** (t["exp"] - digits + 1) * (1 + _SLACK):
         return "too_few"
     if gap <= 2 * t["tol"]:
         return "rounding"
+    if gap <= CLOSE * abs(t["value"]) * (1 + _SLACK):
+        return "close"
     return None
+
+
+def _exact_kind(kind: str, precision: Mapping[str, Any]) -> str:
+    """An exact field says 'write it exactly' instead of 'round to k digits'."""
+    return kind + "_exact" if kind in ("too_few", "close") and "exact" in precision else kind
 
 
 def checker_spec(fields: Sequence[Mapping[str, Any]], title: str = "") -> dict[str, Any]:
@@ -280,10 +294,8 @@ def _judge(f: Mapping[str, Any], raw: Any, msg: Mapping[str, str]) -> tuple[str,
         a, ts = [p for p in pairs], _order(xs, f["items"], f["ordered"])[1]
         kinds = [_nearness(x, d, t) for (x, d), t in zip(a, ts)]
         if all(k is not None or _close(x, t) for k, (x, _), t in zip(kinds, a, ts)):
-            kind = "too_few" if "too_few" in kinds else "rounding"
-            if kind == "too_few" and "exact" in f["precision"]:
-                kind = "too_few_exact"
-            return "wrong", msg[kind].format(precision=prec)
+            kind = next(k for k in ("too_few", "close", "rounding") if k in kinds)
+            return "wrong", msg[_exact_kind(kind, f["precision"])].format(precision=prec)
         return "wrong", f["hint"]
     x, digits = reading.values[0], reading.digits[0]
     if f["kind"] == "integer" and x != math.floor(x):
@@ -295,10 +307,8 @@ def _judge(f: Mapping[str, Any], raw: Any, msg: Mapping[str, str]) -> tuple[str,
         return "wrong", hits[0]
     if f["kind"] == "number":
         kind = _nearness(x, digits, f)
-        if kind == "too_few" and "exact" in f["precision"]:
-            kind = "too_few_exact"
         if kind is not None:
-            return "wrong", msg[kind].format(precision=prec)
+            return "wrong", msg[_exact_kind(kind, f["precision"])].format(precision=prec)
     return "wrong", f["hint"]
 
 
@@ -355,7 +365,7 @@ def check(answers_: Mapping[str, Any], spec: Mapping[str, Any]) -> CheckResult:
 # ------------------------------------------------------------------ the static view
 _ENGINE_JS = r"""
 var DLDNA_CHECKER = (function (A) {
-  var fmt = A.fmt, SLACK = %(slack)s;
+  var fmt = A.fmt, SLACK = %(slack)s, CLOSE = %(close)s;
   function close(x, t) { return Math.abs(x - t.value) <= t.tol; }
   function byValue(a, b) { return a - b; }
   function order(xs, ts, ordered) {
@@ -371,7 +381,11 @@ var DLDNA_CHECKER = (function (A) {
     var gap = Math.abs(x - t.value);
     if (digits !== null && digits < t.needed && gap <= Math.pow(10, t.exp - digits + 1) * (1 + SLACK)) return "too_few";
     if (gap <= 2 * t.tol) return "rounding";
+    if (gap <= CLOSE * Math.abs(t.value) * (1 + SLACK)) return "close";
     return null;
+  }
+  function exactKind(kind, precision) {
+    return (kind === "too_few" || kind === "close") && precision.exact ? kind + "_exact" : kind;
   }
   function judge(f, raw, msg) {
     if (f.kind === "choice") {
@@ -394,9 +408,8 @@ var DLDNA_CHECKER = (function (A) {
       var ts = order(xs, f.items, f.ordered)[1];
       var kinds = pairs.map(function (p, i) { return nearness(p[0], p[1], ts[i]); });
       if (kinds.every(function (k, i) { return k !== null || close(pairs[i][0], ts[i]); })) {
-        kind = kinds.indexOf("too_few") >= 0 ? "too_few" : "rounding";
-        if (kind === "too_few" && f.precision.exact) kind = "too_few_exact";
-        return ["wrong", fmt(msg[kind], {precision: prec})];
+        kind = kinds.indexOf("too_few") >= 0 ? "too_few" : kinds.indexOf("close") >= 0 ? "close" : "rounding";
+        return ["wrong", fmt(msg[exactKind(kind, f.precision)], {precision: prec})];
       }
       return ["wrong", f.hint];
     }
@@ -407,8 +420,7 @@ var DLDNA_CHECKER = (function (A) {
     if (hits.length) return ["wrong", hits[0].hint];
     if (f.kind === "number") {
       kind = nearness(x, digits, f);
-      if (kind === "too_few" && f.precision.exact) kind = "too_few_exact";
-      if (kind !== null) return ["wrong", fmt(msg[kind], {precision: prec})];
+      if (kind !== null) return ["wrong", fmt(msg[exactKind(kind, f.precision)], {precision: prec})];
     }
     return ["wrong", f.hint];
   }
@@ -434,6 +446,12 @@ var DLDNA_CHECKER = (function (A) {
   return {check: check};
 })(DLDNA_ANSWERS);
 """
+
+def engine_js() -> str:
+    """The JavaScript judge (``DLDNA_CHECKER.check(spec, answers)``) with this module's constants;
+    it needs :func:`answers.answer_js` loaded first."""
+    return _ENGINE_JS.replace("%(slack)s", repr(_SLACK)).replace("%(close)s", repr(CLOSE))
+
 
 _FORM_JS = r"""
 (function () {
@@ -505,7 +523,7 @@ def checker_html(spec: Mapping[str, Any], form_id: str | None = None) -> str:
     title = f"<p class='dldna-title' style='margin:0 0 .3em'><b>{html.escape(spec['title'])}</b></p>" if spec["title"] else ""
     note = f"<p class='dldna-note'>{html.escape(spec['messages']['note'])}</p>"
     fields = "".join(_field_html(f, form_id) for f in spec["fields"])
-    script = _ENGINE_JS.replace("%(slack)s", repr(_SLACK)) + _FORM_JS.replace("%(id)s", form_id)
+    script = engine_js() + _FORM_JS.replace("%(id)s", form_id)
     return (
         f"<div id='{form_id}' class='dldna-checker'>"
         f"<style>{_FORM_CSS % {'id': form_id}}</style>"

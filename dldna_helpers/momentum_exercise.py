@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .checkers import checker, number
+from .report import josa
 from .widgets import LiveOrStatic
 
 __all__ = ["MomentumExercise", "SLIPS", "momentum_fields", "momentum_checker"]
@@ -118,7 +119,7 @@ def momentum_fields(ex: MomentumExercise = MomentumExercise(), decimals: int = 3
         p, s = _sub(t - 1), _sub(t)
         generic = {
             "v": f"v{s} = μ·v{p} + g{s}이고 g{s} = 2·w{p}입니다. 앞 스텝의 값을 대입해 다시 계산해 보세요.",
-            "w": f"w{s} = w{p} − η·v{s}입니다. 방금 구한 v{s}를 쓰세요.",
+            "w": f"w{s} = w{p} − η·v{s}입니다. 방금 구한 v{s}{josa(f'v{t}', '을/를')} 쓰세요.",
         }
         for kind, value, what in (("v", vs[t], "속도"), ("w", ws[t], "가중치")):
             key = f"{kind}{t}"

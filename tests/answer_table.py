@@ -10,6 +10,9 @@ Two parts, both lists of rows ``(spec, field key, typed text, expected status, e
   specs stored in the executed notebooks): the right value as typed in several forms, rounded to
   the stated precision (passes), one digit short where that can be told (too few digits), each
   declared slip rounded to the stated precision (its own hint), a wrong value and garbage.
+* :data:`PAGE_FORMS`: the ways of writing answers a careful solver uses on the real page fields
+  (``η > 0.25``, ``35회``, ``1/(1-0.8)``, ``(√2-1)^4``, ``16,384``, ``2√e``, ``0.5√(2ln1.2)``,
+  ``1+√0.1, 1-√0.1`` …) with the verdict each must get.
 
 ``tests/test_answers.py`` checks every row with :func:`dldna_helpers.checkers.check`;
 ``tests/test_exercise_browser.py`` runs the same rows through the JavaScript of the exercise pages
@@ -51,7 +54,7 @@ GRAMMAR_SPEC = checker_spec([
 ], "문법 표")
 
 OK, WRONG, INVALID, MISSING = "correct", "wrong", "invalid", "missing"
-# (field, typed text, status, hint: None | a slip's hint | 'too_few' | 'rounding' | 'parse:<code>' | 'count' | 'not_integer')
+# (field, typed text, status, hint: None | a slip's hint | 'too_few' | 'rounding' | 'close' | 'parse:<code>' | 'count' | 'not_integer')
 GRAMMAR: list[tuple[str, str, str, str | None]] = [
     # decimals with a point or a comma, signs, spaces and invisible characters
     ("quarter", "0.25", OK, None), ("quarter", "0,25", OK, None), ("quarter", ".25", OK, None),
@@ -70,7 +73,7 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
     ("fifths", "8/5", OK, None), ("fifths", "1.6", OK, None), ("fifths", "1,6", OK, None), ("fifths", "160%", OK, None),
     ("fifths", "16e-1", OK, None), ("fifths", "1.60", OK, None), ("fifths", "2", WRONG, "too_few"),
     ("root2", "√2", OK, None), ("root2", "sqrt(2)", OK, None), ("root2", "SQRT 2", OK, None), ("root2", "2^0.5", OK, None),
-    ("root2", "2**0.5", OK, None), ("root2", "1.41", OK, None), ("root2", "1.414", OK, None), ("root2", "1,414", INVALID, "parse:ambiguous"),
+    ("root2", "2**0.5", OK, None), ("root2", "1.41", OK, None), ("root2", "1.414", OK, None), ("root2", "1,414", WRONG, None),
     ("root2", "1.4142", OK, None), ("root2", "2/√2", OK, None), ("root2", "√(2)", OK, None), ("root2", "(√2)", OK, None),
     ("root2", "1.4", WRONG, "too_few"), ("root2", "1.42", WRONG, "rounding"), ("root2", "1.40", WRONG, None),
     ("root2", "2", WRONG, "제곱근을 빠뜨림"), ("root2", "2.00", WRONG, "제곱근을 빠뜨림"), ("root2", "1.73", WRONG, None),
@@ -89,7 +92,7 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
     ("ratio", "1.32", OK, None), ("ratio", "1.316", OK, None), ("ratio", "1,32", OK, None), ("ratio", "1.3", WRONG, "too_few"),
     ("ratio", "1.31", WRONG, "rounding"), ("ratio", "1.33", WRONG, None), ("ratio", "1.35", WRONG, None),
     ("power", "4^7", OK, None), ("power", "16384", OK, None), ("power", "2^14", OK, None), ("power", "4⁷", OK, None),
-    ("power", "16,384", INVALID, "parse:ambiguous"), ("power", "1.6384e4", OK, None), ("power", "16 384", INVALID, "parse:several"),
+    ("power", "16,384", OK, None), ("power", "1.6384e4", OK, None), ("power", "16 384", INVALID, "parse:several"),
     ("pct", "6.25%", OK, None), ("pct", "6.25", OK, None), ("pct", "6,25 %", OK, None), ("pct", "6.3%", WRONG, "too_few"),
     ("pct", "0.0625", WRONG, None),
     ("frac_pct", "6.25%", OK, None), ("frac_pct", "1/16", OK, None), ("frac_pct", "0.0625", OK, None), ("frac_pct", "4^-2", OK, None),
@@ -107,10 +110,34 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
     ("eig", "2,-2", OK, None), ("eig", "2, -2", OK, None), ("eig", "-2; 2", OK, None), ("eig", "2 −2", OK, None),
     ("eig", "(−2, 2)", OK, None), ("eig", "±2", INVALID, "parse:invalid"), ("eig", "1, -1", WRONG, "2를 빠뜨림"),
     ("eig", "2, 2", WRONG, None), ("eig", "2", WRONG, "count"),
-    ("big", "1600", OK, None), ("big", "1.6e3", OK, None), ("big", "1.6×10³", OK, None), ("big", "1,600", INVALID, "parse:ambiguous"),
-    ("big", "1,600.0", INVALID, "parse:comma"), ("big", "1,6,0,0", INVALID, "parse:comma"), ("big", "1.6.0", INVALID, "parse:invalid"),
+    ("big", "1600", OK, None), ("big", "1.6e3", OK, None), ("big", "1.6×10³", OK, None), ("big", "1,600", OK, None),
+    ("big", "1,600.0", OK, None), ("big", "1,6,0,0", INVALID, "parse:comma"), ("big", "1.6.0", INVALID, "parse:invalid"),
+    ("big", "1,600,5", INVALID, "parse:comma"), ("big", "0,001,6e6", INVALID, "parse:comma"), ("big", "1 600", INVALID, "parse:several"),
+    ("power", "16,384.0", OK, None), ("power", "16,384배", OK, None), ("power", "약 16,384", OK, None),
     ("dec2", "0.24", OK, None), ("dec2", "0.2425", OK, None), ("dec2", "0,24", OK, None), ("dec2", "0.2", WRONG, "too_few"),
     ("dec2", "0.25", WRONG, "rounding"), ("dec2", "0.265", WRONG, None),
+    # a name and a comparison before the answer: =, ≈, <, ≤, >, ≥
+    ("quarter", "η > 0.25", OK, None), ("quarter", "η>1/4", OK, None), ("quarter", "η ≥ 0.25", OK, None),
+    ("quarter", "η ≤ 1/4", OK, None), ("quarter", "η >", INVALID, "parse:invalid"), ("quarter", "0.25 <", INVALID, "parse:invalid"),
+    # + and − inside parentheses or with no space before them; a spaced sign is a new value
+    ("quarter", "1/(1+3)", OK, None), ("quarter", "1/(1 + 3)", OK, None), ("quarter", "0.5-0.25", OK, None),
+    ("quarter", "0.5- 0.25", OK, None), ("quarter", "0.5 - 0.25", INVALID, "parse:arith"), ("quarter", "0.5 -0.25", INVALID, "parse:arith"),
+    ("quarter", "(0.5 - 0.25)", OK, None), ("quarter", "-0.25+0.5", OK, None), ("quarter", "2(1-0.5)/4", OK, None),
+    ("quarter", "2 (1-0.5)/4", OK, None), ("quarter", "0.5 √0.25", OK, None), ("quarter", "(2 ln 2)/ln 16^2", OK, None),
+    ("eig", "2 √4", WRONG, None), ("eig", "(2 √4), -2", INVALID, "parse:invalid"), ("quarter", "0.5-", INVALID, "parse:invalid"),
+    ("quarter", "(1+1)^-2", OK, None), ("quarter", "2^-2", OK, None), ("quarter", "2^(-1-1)", OK, None),
+    ("root2", "(√2-1)+1", OK, None), ("root2", "3-√2", WRONG, None), ("root2", "√2+0", OK, None),
+    ("eig", "2 -2", OK, None), ("eig", "2-2", WRONG, "count"), ("eig", "(1+1, -1-1)", OK, None), ("eig", "1+1; -(1+1)", OK, None),
+    ("pair", "2-1, 2/2", OK, None), ("pair", "(2-1, 2-1)", OK, None),
+    # e, π, ln, exp (log is ambiguous)
+    ("root2", "√(e^ln2)", OK, None), ("root2", "exp(ln2/2)", OK, None), ("root2", "exp(0.5ln2)", OK, None),
+    ("root2", "4/(2√2)", OK, None), ("root2", "√(2π/π)", OK, None), ("root2", "log 2", INVALID, "parse:log"),
+    ("root2", "ln(-2)", INVALID, "parse:nonfinite"), ("root2", "ln 0", INVALID, "parse:nonfinite"), ("root2", "exp(999)", INVALID, "parse:nonfinite"),
+    ("quarter", "e^(-ln4)", OK, None), ("quarter", "1/e", WRONG, None), ("quarter", "π/4", WRONG, None), ("quarter", "pi/(4π)", OK, None),
+    ("quarter", "ln", INVALID, "parse:invalid"), ("quarter", "e", WRONG, None), ("quarter", "E", INVALID, "parse:invalid"), ("quarter", "0.25 E", INVALID, "parse:word"),
+    # a value within 1% of the right one (an intermediate value rounded)
+    ("small", "0.707^29", WRONG, "close"), ("small", "4.30e-5", WRONG, "close"), ("small", "4.25e-5", WRONG, None), ("quarter", "0.2501", WRONG, "close"),
+    ("quarter", "0.2526", WRONG, None), ("root2", "1.4143", OK, None), ("root2", "1.41421*1.009", WRONG, "close"),
     # garbage, empty, limits
     ("quarter", "", MISSING, None), ("quarter", "   ", MISSING, None), ("quarter", "\u3000", MISSING, None),
     ("quarter", "abc", INVALID, "parse:invalid"), ("quarter", "영점이오", INVALID, "parse:invalid"), ("quarter", "inf", INVALID, "parse:invalid"),
@@ -118,8 +145,8 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
     ("quarter", "0x10", WRONG, None), ("quarter", "1_000", INVALID, "parse:invalid"), ("quarter", "١٢", INVALID, "parse:invalid"),
     ("quarter", "0.25.", INVALID, "parse:invalid"), ("quarter", "1/", INVALID, "parse:invalid"), ("quarter", "√", INVALID, "parse:invalid"),
     ("quarter", "√-4", INVALID, "parse:invalid"), ("quarter", "(-8)^(1/3)", INVALID, "parse:nonfinite"), ("quarter", "2^^2", INVALID, "parse:invalid"),
-    ("quarter", "0.25 0.25", INVALID, "parse:several"), ("quarter", "0.25\n0.25", INVALID, "parse:several"), ("quarter", "0.25e", INVALID, "parse:word"),
-    ("quarter", "((((((((((((((1))))))))))))))", INVALID, "parse:deep"), ("quarter", "=", MISSING, None),
+    ("quarter", "0.25 0.25", INVALID, "parse:several"), ("quarter", "0.25\n0.25", INVALID, "parse:several"), ("quarter", "0.25e", WRONG, None),
+    ("quarter", "((((((((((((((1))))))))))))))", INVALID, "parse:deep"), ("quarter", "=", INVALID, "parse:invalid"),
     ("quarter", "1" + " " * 100_000 + "2", INVALID, "parse:too_long"), ("quarter", "(" * 100_000, INVALID, "parse:too_long"),
     ("quarter", "0." + "0" * 200 + "1", INVALID, "parse:too_long"), ("quarter", "<script>", INVALID, "parse:invalid"),
     ("why", "b", OK, "이유 설명."), ("why", "a", WRONG, "이것은 틀렸습니다."), ("why", "", MISSING, None),
@@ -128,6 +155,62 @@ GRAMMAR: list[tuple[str, str, str, str | None]] = [
 
 def grammar_rows() -> list[tuple[dict, str, str, str, str | None]]:
     return [(GRAMMAR_SPEC, key, raw, status, hint) for key, raw, status, hint in GRAMMAR]
+
+
+# ---------------------------------------------------------------- forms a solver writes, on the real fields
+# (checker title, field key, typed text, status, hint: as in GRAMMAR, or 'slip' for one of the field's slips)
+PAGE_FORMS: list[tuple[str, str, str, str, str | None]] = [
+    ("문제 1 확인", "amplify", "1/(1-0.8)", OK, None), ("문제 1 확인", "amplify", "1/(1 − 0.8)", OK, None),
+    ("문제 1 확인", "amplify", "5배", OK, None), ("문제 1 확인", "eff_lr", "0.1/(1-0.8)", OK, None),
+    ("문제 1 확인", "eff_lr", "η/(1−μ) = 0.1/(1 - 0.8)", OK, None), ("문제 1 확인", "eff_lr", "0.1 / 1 - 0.8", INVALID, "parse:arith"),
+    ("문제 1 확인", "eff_lr", "1/(1-0.8)", WRONG, None), ("문제 1 확인", "w3", "0.96-0.1·7.04", OK, None), ("문제 1 확인", "w3", "0.96 - 0.1·7.04", INVALID, "parse:arith"),
+    ("문제 2 확인", "eta_osc", "η > 0.25", OK, None), ("문제 2 확인", "eta_osc", "η>1/4", OK, None),
+    ("문제 2 확인", "eta_osc", "η ≥ 1/4", OK, None), ("문제 2 확인", "eta_osc", "1/λ_max = 1/4", OK, None),
+    ("문제 2 확인", "eta_div", "η > 0.5", OK, None), ("문제 2 확인", "eta_div", "η>2/4", OK, None),
+    ("문제 2 확인", "eta_edge_mu", "2(1+0.5)/4", OK, None), ("문제 2 확인", "eta_edge_mu", "η < 2(1 + 0.5)/4", OK, None),
+    ("문제 2 확인", "eta_edge_mu", "2·(1+0.5)/4", OK, None), ("문제 2 확인", "eta_edge_mu", "2(1-0.5)/4", WRONG, "slip"),
+    ("문제 2 확인", "mu_star", "(√2-1)^4", OK, None), ("문제 2 확인", "mu_star", "17-12√2", OK, None),
+    ("문제 2 확인", "mu_star", "((√2-1)/(√2+1))^2", OK, None), ("문제 2 확인", "mu_star", "(√2 - 1)^4", OK, None),
+    ("문제 2 확인", "mu_star", "(√2-1)/(√2+1)", WRONG, "slip"), ("문제 2 확인", "mu_star", "17 - 12√2", INVALID, "parse:arith"),
+    ("문제 2 확인", "steps", "35회", OK, None), ("문제 2 확인", "steps", "35번", OK, None), ("문제 2 확인", "steps", "35 스텝", OK, None),
+    ("문제 2 확인", "steps", "36회", WRONG, "slip"), ("문제 2 확인", "steps", "34번", WRONG, "slip"),
+    ("문제 2 확인", "steps_gd", "691회", OK, None), ("문제 2 확인", "steps_gd", "690", WRONG, "slip"),
+    ("문제 2 확인", "steps_hb", "69번", OK, None), ("문제 2 확인", "steps_hb", "68", WRONG, "slip"),
+    ("문제 2 확인", "steps_hb", "93스텝", WRONG, "slip"),
+    ("문제 3 확인", "ratio", "0.707^29", WRONG, "close"), ("문제 3 확인", "ratio", "(1/√2)^29", OK, None),
+    ("문제 3 확인", "ratio", "2^-14.5", OK, None), ("문제 3 확인", "ratio", "2^(-29/2)", OK, None),
+    ("문제 3 확인", "prelu", "√(32/17)", OK, None), ("문제 3 확인", "prelu", "√(2/(1+0.25²))", OK, None),
+    ("문제 3 확인", "prelu", "√(2/(1 + 0.25^2))", OK, None), ("문제 3 확인", "factor", "1/√2", OK, None),
+    ("문제 4 확인", "noisy", "1/√17", OK, None), ("문제 4 확인", "noisy", "1/√(1+16)", OK, None),
+    ("문제 4 확인", "noisy", "1/√(1 + 4²)", OK, None), ("문제 4 확인", "first", "0.1/√0.001", OK, None),
+    ("문제 4 확인", "first", "(1-0.9)/√(1-0.999)", OK, None),
+    ("문제 5 확인", "gain", "16,384", OK, None), ("문제 5 확인", "gain", "16,384배", OK, None),
+    ("문제 5 확인", "gain", "4^7", OK, None), ("문제 5 확인", "gain", "4⁷ = 16,384", OK, None),
+    ("문제 5 확인", "gain", "4,096", WRONG, "slip"), ("문제 5 확인", "lr_fix", "4²", OK, None), ("문제 5 확인", "lr_fix", "16배", OK, None),
+    ("문제 6 확인", "cycle_upper", "2√e", OK, None), ("문제 6 확인", "cycle_upper", "2e^0.5", OK, None),
+    ("문제 6 확인", "cycle_upper", "2exp(1/2)", OK, None), ("문제 6 확인", "cycle_upper", "ηλ < 2√e", OK, None),
+    ("문제 6 확인", "cycle_upper", "2e", WRONG, "slip"), ("문제 6 확인", "cycle_upper", "2 log e", INVALID, "parse:log"),
+    ("문제 6 확인", "x_star", "0.5√(2ln1.2)", OK, None), ("문제 6 확인", "x_star", "0.5*sqrt(2*ln(1.2))", OK, None),
+    ("문제 6 확인", "x_star", "x* = 0.5√(2 ln 1.2)", OK, None), ("문제 6 확인", "x_star", "0.5√(ln1.2)", WRONG, "slip"),
+    ("문제 6 확인", "limit", "2(0.5)²/1", OK, None), ("문제 6 확인", "floor", "2·0.1/(2·4·(2-0.1))", OK, None),
+    ("문제 7 확인", "flip_ratio", "1/√(0.16+0.84·0.1/1.9)", OK, None), ("문제 7 확인", "flip_ratio", "1/(1-0.6)", WRONG, "slip"),
+    ("문제 7 확인", "amsgrad_bytes", "6 bytes", OK, None), ("문제 7 확인", "amsgrad_bytes", "6B", OK, None),
+    ("문제 7 확인", "amsgrad_bytes", "3·2바이트", OK, None), ("문제 7 확인", "amsgrad_bytes", "12바이트", WRONG, "slip"),
+    ("문제 8 확인", "level", "98.3%", OK, None), ("문제 8 확인", "level", "(1-0.05/3)·100%", OK, None),
+    ("문제 8 확인", "level", "100 - 5/3", INVALID, "parse:arith"), ("문제 8 확인", "level", "100-5/3", OK, None),
+    ("문제 8 확인", "level", "0.983", WRONG, "slip"), ("문제 8 확인", "level", "95%", WRONG, "slip"),
+    ("문제 9 확인", "roots", "1+√0.1, 1-√0.1", OK, None), ("문제 9 확인", "roots", "1.32; 0.684", OK, None),
+    ("문제 9 확인", "roots", "(1-√0.1, 1+√0.1)", OK, None), ("문제 9 확인", "roots", "1.32 0.684", OK, None),
+    ("문제 9 확인", "roots", "1 ± √0.1", INVALID, "parse:invalid"), ("문제 9 확인", "roots", "1+√0.1", WRONG, "count"),
+    ("문제 9 확인", "escape_momentum", "36회", OK, None), ("문제 9 확인", "escape_momentum", "36번", OK, None),
+    ("문제 9 확인", "escape_momentum", "35", WRONG, "slip"), ("문제 9 확인", "drift03", "+0.0263", OK, None),
+]
+
+
+def page_form_rows(specs: dict[str, dict] | None = None) -> list[tuple[dict, str, str, str, str | None]]:
+    """:data:`PAGE_FORMS` on the fields of the executed pages."""
+    specs = page_specs() if specs is None else specs
+    return [(specs[title], key, raw, status, hint) for title, key, raw, status, hint in PAGE_FORMS]
 
 
 # ---------------------------------------------------------------- the exercise pages' fields
@@ -238,6 +321,10 @@ def verdict_matches(spec: dict, key: str, status: str, hint: str | None,
         return hint == field["hint"]
     if expected_hint == "too_few":
         return hint in (msg["too_few"].format(precision=field.get("precision_text")), msg["too_few_exact"])
+    if expected_hint == "slip":
+        return hint in [s["hint"] for s in field["slips"]]
+    if expected_hint == "close":
+        return hint in (msg["close"].format(precision=field.get("precision_text")), msg["close_exact"])
     if expected_hint == "rounding":
         return hint == msg["rounding"].format(precision=field.get("precision_text"))
     if expected_hint == "count":
@@ -250,5 +337,6 @@ def verdict_matches(spec: dict, key: str, status: str, hint: str | None,
 
 
 def all_rows() -> list[tuple[dict, str, str, str, str | None]]:
-    """The whole table: the grammar rows and the rows of every exercise field."""
-    return grammar_rows() + exercise_rows()
+    """The whole table: the grammar rows, the solver's forms on the real fields, and the rows of
+    every exercise field."""
+    return grammar_rows() + page_form_rows() + exercise_rows()

@@ -5,14 +5,17 @@ Also: reading is linear in the length and capped, so a 10⁵-character answer is
 """
 from __future__ import annotations
 
+import json
+import shutil
 import statistics
+import subprocess
 import time
 
 import pytest
 
 from answer_table import GRAMMAR, all_rows, exercise_rows, grammar_rows, page_specs, verdict_matches
 from dldna_helpers import answers
-from dldna_helpers.checkers import check
+from dldna_helpers.checkers import check, engine_js
 
 ROWS = all_rows()
 
@@ -93,3 +96,27 @@ def test_every_exercise_field_states_its_precision_on_the_form():
         for f in spec["fields"]:
             if f["kind"] != "choice":
                 assert f["precision_text"] in f["prompt"], (title, f["prompt"])
+
+
+NODE = shutil.which("node") or shutil.which("nodejs")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed (the Chromium test runs the same rows)")
+def test_node_runs_the_same_javascript_and_agrees_with_python(tmp_path):
+    """The checker's JavaScript (the exact text the pages embed) on every row of the table, in Node:
+    the same lines as Python. A quick parity check; tests/test_exercise_browser.py does it in Chromium."""
+    cases = [{"spec": spec, "key": key, "raw": raw} for spec, key, raw, _, _ in ROWS]
+    script = tmp_path / "parity.js"
+    script.write_text(
+        answers.answer_js() + engine_js() + "\nconst fs = require('fs');\n"
+        "const cases = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));\n"
+        "console.log(JSON.stringify(cases.map(c => { const a = {}; a[c.key] = c.raw; "
+        "return DLDNA_CHECKER.check(c.spec, a).lines; })));\n", encoding="utf-8")
+    data = tmp_path / "cases.json"
+    data.write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([NODE, str(script), str(data)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown = json.loads(done.stdout)
+    disagree = [(spec["title"], key, raw[:40], js) for (spec, key, raw, _, _), js in zip(ROWS, shown)
+                if js != check({key: raw}, spec).lines]
+    assert disagree == []

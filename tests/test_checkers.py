@@ -80,10 +80,12 @@ def test_in_a_chain_later_errors_point_back_to_the_first(spec):
 
 
 def test_bad_input_is_explained_not_judged(spec):
-    res = check({"a": "1,600", "n": "35.5", "eig": "2,,-2", "small": "abc"}, spec)
-    assert res.status == {"a": "invalid", "b": "missing", "n": "invalid", "small": "invalid", "eig": "invalid",
+    res = check({"a": "1.6.0", "n": "35.5", "eig": "2,,-2", "small": "abc", "b": "0.9 - 0.1"}, spec)
+    assert res.status == {"a": "invalid", "b": "invalid", "n": "invalid", "small": "invalid", "eig": "invalid",
                           "why": "missing"}
-    assert "모호" in res.hints["a"] and "정수" in res.hints["n"] and "'abc'" in res.hints["small"]
+    assert "'1.6.0'" in res.hints["a"] and "정수" in res.hints["n"] and "'abc'" in res.hints["small"]
+    assert "덧셈·뺄셈" in res.hints["b"]           # a spaced minus in a one-value field: say how to write it
+    assert check({"a": "1,600"}, spec).hints["a"] == "다시 계산해 보세요."   # 1,600 is read as 1600
     assert check({"eig": "2"}, spec).hints["eig"].startswith("값 2개를")
     assert check({}, spec).lines[-1] == "답을 입력하거나 고른 뒤 '확인'을 누르세요."
     with pytest.raises(ValueError, match="unknown answer field"):
@@ -248,9 +250,79 @@ def test_right_values_are_the_solutions_glued_results():
     assert f"{field('문제 3 확인', 'prelu')['value']:.3f}" == basic["ex3_prelu_gain"]
     assert f"{field('문제 4 확인', 'first')['value']:.3f}" == applied["ex4_first_uncorrected"]
     assert f"{field('문제 6 확인', 'x_star')['value']:.3f}" == applied["ex6_x_star"]
-    assert f"{field('문제 8 확인', 'norm_ratio')['value']:.3f}" == advanced["ex8_gain"]
-    assert field("문제 8 확인", "orthogonal")["value"][0] == pytest.approx(float(advanced["ex8_orth_cond"]), abs=0.005)
+    assert field("문제 5 확인", "gain")["value"] == float(applied["ex5_plain_gain"].replace(",", ""))
+    assert f"{field('문제 7 확인', 'flip_ratio')['value']:.3f}" == advanced["ex7_flip_formula"]
+    assert field("문제 7 확인", "amsgrad_bytes")["value"] == float(advanced["ex7_amsgrad_bf16"])
+    assert f"{field('문제 8 확인', 'level')['value']:.1f}" == advanced["ex8_level"]
+    assert f"{field('문제 8 확인', 'mp_norm')['value']:.3f}" == advanced["ex8_mp_norm"]
     assert f"{field('문제 9 확인', 'lam_start')['value']:.0f}" == advanced["ex9_lam_start"]
     assert field("문제 9 확인", "escape_momentum")["value"] == advanced["ex9_escape_모멘텀"]
-    assert f"{field('문제 9 확인', 'root')['value']:.4f}" == advanced["ex9_root"]
-    assert f"{field('문제 9 확인', 'beta2_critical')['value']:.2f}" == advanced["ex9_beta2_critical"]
+    assert f"{max(field('문제 9 확인', 'roots')['value']):.4f}" == advanced["ex9_root"]
+    assert f"{field('문제 9 확인', 'drift03')['value']:.4f}" == advanced["ex9_drift03"]
+    assert f"{field('문제 9 확인', 'beta2_c4')['value']:.2f}" == advanced["ex9_beta2_critical_c4"]
+
+
+# ---------------------------------------------------------------- the review's items, on the real pages
+def _examples(text: str) -> list[str]:
+    """The answer-like examples in a sentence: runs of number characters (spaces and commas
+    included, so '(1 + √3)' and '1,234' stay whole), split where a comma is followed by a space."""
+    runs = re.findall(r"[0-9.√π(][0-9.,√^×⁻⁰¹²³⁴⁵⁶⁷⁸⁹%+\-/()eπln ]*", text)
+    return [piece.strip(" .,") for run in runs for piece in re.split(r",\s+", run) if piece.strip(" .,")]
+
+
+def _intro(page: str) -> str:
+    """The first paragraph after the page title (what the page says about typing answers)."""
+    text = (ROOT / "exercises" / f"{page}.md").read_text(encoding="utf-8")
+    return text.split("\n# ", 1)[1].split("\n\n")[1]
+
+
+def test_no_example_on_a_form_or_in_a_page_intro_is_an_answer():
+    """The note on every form, the 'cannot read' messages and the pages' intros show how answers
+    may be written; none of their examples may be (or round to) the answer of any field."""
+    from dldna_helpers.answers import PARSE_MESSAGES, read
+
+    texts = [next(iter(SPECS.values()))["messages"]["note"], PARSE_MESSAGES["invalid"],
+             PARSE_MESSAGES["arith"], _intro("basic")]
+    examples = [e for t in texts for e in _examples(t)]
+    values_read = {e: read(e).values for e in examples}
+    readable = {e: v[0] for e, v in values_read.items() if len(v) == 1}
+    assert len(readable) >= 10, values_read          # the test reads the examples it means to check
+    hits = []
+    for title, spec in SPECS.items():
+        for f in spec["fields"]:
+            targets = f["items"] if f["kind"] == "values" else [f] if f["kind"] != "choice" else []
+            for example, x in readable.items():
+                for t in targets:
+                    if abs(x - t["value"]) <= max(t["tol"], 5e-3 * abs(t["value"])):
+                        hits.append((title, f["key"], example))
+    assert hits == []
+
+
+def test_every_step_field_takes_스텝_회_and_번():
+    step_fields = [(t, f["key"], f["units"]) for t, spec in SPECS.items() for f in spec["fields"]
+                   if "스텝" in f.get("units", [])]
+    assert len(step_fields) >= 4
+    assert all({"스텝", "회", "번"} <= set(units) for _, _, units in step_fields), step_fields
+
+
+def test_a_right_choice_does_not_repeat_맞음():
+    """The line already says '맞음 —'; the feedback goes on with the reason."""
+    for spec in SPECS.values():
+        for f in spec["fields"]:
+            for o in f.get("options", []):
+                assert not o["feedback"].startswith("맞습니다"), (f["key"], o["feedback"])
+
+
+def test_no_page_field_merges_two_slips_into_one_hint():
+    """checker_spec joins slips with the same value by '또는'; the pages word such cases themselves."""
+    for title, spec in SPECS.items():
+        for f in spec["fields"]:
+            for slip in f.get("slips", []):
+                assert " 또는 " not in slip["hint"], (title, f["key"], slip["hint"])
+
+
+def test_prompts_do_not_give_the_formula_away():
+    """Exercise 4 asks the mean step and exercise 1 the effective learning rate: the prompt names
+    the quantity, not the formula."""
+    assert "μ/√" not in field("문제 4 확인", "noisy")["prompt"]
+    assert "η/(1 − μ)" not in field("문제 1 확인", "eff_lr")["prompt"]

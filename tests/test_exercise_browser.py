@@ -5,8 +5,9 @@ Playwright on the system Chromium, off-site requests blocked). The pages are the
 (``_build/html`` or $DLDNA_SITE_DIR) when it exists — CI builds it before the tests — and otherwise
 pages made of the executed notebooks' checker outputs, which are the HTML the build embeds verbatim.
 
-* The shared table of typed answers (tests/answer_table.py: every grammar row and every exercise
-  field's right value, roundings, slips and garbage) runs through the page's own JavaScript engine:
+* The shared table of typed answers (tests/answer_table.py: every grammar row, the solver's forms on
+  the real fields, and every exercise field's right value, roundings, slips and garbage) runs through
+  the page's own JavaScript engine:
   the lines it shows must be Python's lines, and every verdict the table's.
 * A 10⁵-character answer is answered in < 50 ms, and every answer box has ``maxlength``.
 * Each checker, typed key by key and submitted by click or Enter, shows Python's feedback.
@@ -29,7 +30,9 @@ from browser_utils import Browser, require_chromium, serve_folder
 
 require_chromium()   # skipped without Chromium locally, a failure under CI=true
 
-from answer_table import PAGES, exercise_rows, grammar_rows, notebook_outputs, page_specs, verdict_matches  # noqa: E402
+from answer_table import (  # noqa: E402
+    PAGES, exercise_rows, grammar_rows, notebook_outputs, page_form_rows, page_specs, verdict_matches,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
@@ -100,7 +103,7 @@ def run_rows_in(page, rows):
 def test_the_shared_table_gets_the_same_verdicts_in_chromium(site):
     """Every row through the page's own engine: Python's lines exactly, and the expected verdict."""
     groups = {"basic": grammar_rows()}
-    for row in exercise_rows(SPECS):
+    for row in page_form_rows(SPECS) + exercise_rows(SPECS):
         page = next(name for name, (_, forms) in site.items() if row[0]["title"] in forms)
         groups.setdefault(page, []).append(row)
     total, disagree, unexpected = 0, [], []
