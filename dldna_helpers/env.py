@@ -84,6 +84,9 @@ class Profile:
     hessian_samples: int
     skip_depth: int
     skip_epochs: int
+    # seeds of 5.3's repeated experiments: the skip-connection study (each seed its own training
+    # subset, initial weights and Hessian subset) and the barrier between independent runs
+    landscape_seeds: tuple[int, ...]
     # training dynamics (5.5)
     dynamics_epochs: int
     # sharpness during full-batch GD (5.5): training images, GD steps per learning rate
@@ -105,7 +108,7 @@ class Profile:
 
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
-_SEED_FIELDS = {"init_seeds", "optim_seeds", "cifar_seeds"}
+_SEED_FIELDS = {"init_seeds", "optim_seeds", "cifar_seeds", "landscape_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
@@ -170,7 +173,7 @@ PROFILES: dict[str, Profile] = {
         sweep_epochs=1, sweep_lrs=5,
         cifar_train=4000, cifar_test=1000, cifar_epochs=3, cifar_seeds=(0, 1, 2),
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
-        skip_depth=12, skip_epochs=3,
+        skip_depth=12, skip_epochs=3, landscape_seeds=(0, 1, 2, 3, 4),
         dynamics_epochs=6, sharpness_train=1000, sharpness_steps=300, exercise_epochs=3,
     ),
     "full": Profile(
@@ -181,7 +184,7 @@ PROFILES: dict[str, Profile] = {
         # ≤ 20 min per page on one T4 (bench/estimate_full_profile.py): one CIFAR seed
         cifar_train=None, cifar_test=None, cifar_epochs=15, cifar_seeds=(0,),
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
-        skip_depth=20, skip_epochs=10,
+        skip_depth=20, skip_epochs=10, landscape_seeds=(0, 1, 2),
         dynamics_epochs=20, sharpness_train=2000, sharpness_steps=1000, exercise_epochs=10,
     ),
 }

@@ -52,7 +52,7 @@ TINY_FULL = {
     "sweep_epochs": 1, "sweep_lrs": 3,
     "cifar_train": 256, "cifar_test": 128, "cifar_epochs": 1,
     "landscape_epochs": 3, "landscape_eval_samples": 200, "surface_points": 21, "hessian_samples": 100,
-    "skip_depth": 4, "skip_epochs": 1, "dynamics_epochs": 3,
+    "skip_depth": 4, "skip_epochs": 1, "landscape_seeds": [0, 1, 2], "dynamics_epochs": 3,
     "sharpness_train": 256, "sharpness_steps": 40, "exercise_epochs": 1,
 }
 
