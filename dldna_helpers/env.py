@@ -297,7 +297,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
-    "pipeline": 0.2, "initialization": 5.8, "optimizers": 19.7, "loss_landscape": 1.9,
+    "pipeline": 0.2, "initialization": 5.8, "optimizers": 19.7, "loss_landscape": 12.1,
     "gaussian_paths": 0.7, "training_dynamics": 4.2, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 
