@@ -40,6 +40,20 @@ class Multiscale:
         return np.sqrt(h**2 + v**2 + d**2)
 
 
+def _checked_grid(surface: np.ndarray, wavelet: str) -> np.ndarray:
+    """``surface`` as a finite 2-D float grid, and ``wavelet`` a discrete PyWavelets name."""
+    import pywt
+
+    z = np.asarray(surface, dtype=float)
+    if z.ndim != 2 or min(z.shape) < 2:
+        raise ValueError(f"surface must be a 2-D grid with both sides >= 2, got shape {z.shape}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("surface contains nan or inf; evaluate the loss on a smaller region")
+    if wavelet not in pywt.wavelist(kind="discrete"):
+        raise ValueError(f"unknown discrete wavelet {wavelet!r}; e.g. 'haar', 'db2', 'sym4' (see pywt.wavelist())")
+    return z
+
+
 def wavelet_multiscale(surface: np.ndarray, wavelet: str = "haar", level: int | None = 2,
                        center: bool = True) -> Multiscale:
     """Decompose a 2-D grid with ``pywt.wavedec2`` (``mode="periodization"``) into ``level`` levels.
@@ -57,13 +71,7 @@ def wavelet_multiscale(surface: np.ndarray, wavelet: str = "haar", level: int | 
     """
     import pywt
 
-    z = np.asarray(surface, dtype=float)
-    if z.ndim != 2 or min(z.shape) < 2:
-        raise ValueError(f"surface must be a 2-D grid with both sides >= 2, got shape {z.shape}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("surface contains nan or inf; evaluate the loss on a smaller region")
-    if wavelet not in pywt.wavelist(kind="discrete"):
-        raise ValueError(f"unknown discrete wavelet {wavelet!r}; e.g. 'haar', 'db2', 'sym4' (see pywt.wavelist())")
+    z = _checked_grid(surface, wavelet)
     max_level = pywt.dwt_max_level(min(z.shape), pywt.Wavelet(wavelet).dec_len)
     if level is None:
         level = max(1, max_level)
@@ -136,13 +144,7 @@ def roughness(surface: np.ndarray, wavelet: str = "db3") -> Roughness:
     """
     import pywt
 
-    z = np.asarray(surface, dtype=float)
-    if z.ndim != 2 or min(z.shape) < 2:
-        raise ValueError(f"surface must be a 2-D grid with both sides >= 2, got shape {z.shape}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("surface contains nan or inf; evaluate the loss on a smaller region")
-    if wavelet not in pywt.wavelist(kind="discrete"):
-        raise ValueError(f"unknown discrete wavelet {wavelet!r}; e.g. 'haar', 'db2', 'sym4' (see pywt.wavelist())")
+    z = _checked_grid(surface, wavelet)
     rows, cols = _interior(z.shape[0], wavelet), _interior(z.shape[1], wavelet)
     if not rows.any() or not cols.any():
         raise ValueError(f"a {z.shape} grid is too small for {wavelet!r}: no level-1 coefficient lies inside it")
