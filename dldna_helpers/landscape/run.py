@@ -11,7 +11,9 @@ from ..init import initialize
 from ..models import MLP
 from ..training import History, train
 
-LR, MOMENTUM = 0.05, 0.9
+# With Kaiming initialization, lr 0.05 diverged in 2 of 20 seeds (step losses 10⁶–10⁸ within the
+# first epoch); at 0.02 none did, and the accuracy after two epochs was as high or higher.
+LR, MOMENTUM = 0.02, 0.9
 
 
 def chapter_config(profile: Profile, seed: int = 0) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def chapter_config(profile: Profile, seed: int = 0) -> dict[str, Any]:
 
 def chapter_run(profile: Profile, device: torch.device, seed: int = 0) -> tuple[MLP, History, dict[str, Any]]:
     """Train (or load from the cache) the chapter's MLP on FashionMNIST, one checkpoint per epoch:
-    Kaiming normal initialization (5.1), momentum SGD (lr 0.05, momentum 0.9).
+    Kaiming normal initialization (5.1), momentum SGD (lr 0.02, momentum 0.9).
 
     Returns the model with its final weights on ``device``, the run's :class:`History` and the
     configuration dict; ``dldna_helpers.training.load_checkpoints(config)`` gives the per-epoch
