@@ -45,7 +45,8 @@ from dldna_helpers import optim  # noqa: E402
 from dldna_helpers.data import TensorData, TensorLoader, load_fashion_mnist, random_crop_flip  # noqa: E402
 from dldna_helpers.dynamics import tracked_train  # noqa: E402
 from dldna_helpers.env import PROFILES, Profile  # noqa: E402
-from dldna_helpers.landscape import hessian_top_eigen, hessian_trace, loss_surface, random_direction  # noqa: E402
+from dldna_helpers.landscape import (hessian_spectrum, hessian_top_eigen, hessian_trace,  # noqa: E402
+                                     loss_surface, random_direction)
 from dldna_helpers.models import MLP, DeepMLP, SmallCNN, SmallViT  # noqa: E402
 from dldna_helpers.storage import save_atomic  # noqa: E402
 from dldna_helpers.training import code_fingerprint, evaluate, train  # noqa: E402
@@ -151,11 +152,12 @@ class SurfacePoint:
 
 @dataclass(frozen=True)
 class HessianCell:
-    """The Hessian computations of 5.3 on ``samples``: ``kind`` 'page' = PyHessian top-2 +
-    Lanczos top-2 + a 30-sample Hutchinson trace; 'lanczos1' = Lanczos top-1 (skip study);
-    'sharpness' = 16 Lanczos iterations for λ_max (5.5's sharpness during full-batch GD);
-    'check' = 100 iterations for the top six (5.5's check); 'probe' = 10 iterations (5.5's
-    warmup probe)."""
+    """The Hessian computations on ``samples``: ``kind`` 'page' = PyHessian top-2 + Lanczos top-2
+    (5.3's cross-check); 'subset' = 60-step SLQ + a 20-sample Hutchinson trace (5.3, per subset);
+    'whole' = Lanczos top-2 (5.3, the whole training subset); 'slq60'/'slq40' = SLQ with that many
+    steps; 'lanczos1' = Lanczos top-1 (skip study); 'sharpness' = 16 Lanczos iterations for λ_max
+    (5.5's sharpness during full-batch GD); 'check' = 100 iterations for the top six (5.5's check);
+    'probe' = 10 iterations (5.5's warmup probe). 5.3's MLP cells use trained weights."""
     net: Net
     samples: int
     kind: str
@@ -255,16 +257,35 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
           for item in run_items(f"CIFAR {net.model}, {opt}", net, opt, p.cifar_batch, cifar_sizes, p.cifar_epochs,
                                 augment=True)],
     ]
-    deep = [Net("deep_mlp", (("depth", p.skip_depth), ("residual", r), ("width", 64))) for r in (False, True)]
+    # 5.3 (book/loss_landscape.md): the reference run, two more for the barrier between
+    # independent runs, the Hessian of the whole training subset and of four subsets (SLQ + trace),
+    # and the skip-connection study (two inits × two architectures × seeds, plus a depth series)
+    n_land = len(p.landscape_seeds)
+    n_train = fm[0]
+    depths = sorted({max(1, p.skip_depth // 4), max(1, p.skip_depth // 2), p.skip_depth})
+    deep = {(d, r): Net("deep_mlp", (("depth", d), ("residual", r), ("width", 64)))
+            for d in depths for r in (False, True)}
     pages["book/loss_landscape"] = [
         *chapter_run,
-        Item("interpolation (41 α)", SurfacePoint(MLP_NET, p.landscape_eval_samples), 41),
-        Item("Hessian: PyHessian, Lanczos, trace", HessianCell(MLP_NET, p.hessian_samples, "page"), 1),
-        Item("two surfaces", SurfacePoint(MLP_NET, p.landscape_eval_samples), 2 * grid),
-        *[item for net in deep for item in run_items("skip study: DeepMLP, Adam", net, "torch.Adam", b, fm,
-                                                      p.skip_epochs)],
-        *[Item("skip study: surface", SurfacePoint(net, p.landscape_eval_samples), grid) for net in deep],
-        *[Item("skip study: Lanczos top-1", HessianCell(net, p.hessian_samples, "lanczos1"), 1) for net in deep],
+        *[item for _ in range(2) for item in run_items("barrier: chapter_run, two more seeds", MLP_NET,
+                                                      "torch.SGD", b, fm, p.landscape_epochs)],
+        Item("interpolation (41 α) and barrier lines (6 × 21 α)", SurfacePoint(MLP_NET, p.landscape_eval_samples),
+             41 + 6 * 21),
+        Item("Hessian: PyHessian and Lanczos top-2, one subset", HessianCell(MLP_NET, p.hessian_samples, "page"), 1),
+        Item("Hessian: SLQ (60 steps) + trace (20) per subset", HessianCell(MLP_NET, p.hessian_samples, "subset"), 4),
+        Item("Hessian: Lanczos top-2, whole training subset", HessianCell(MLP_NET, n_train, "whole"), 1),
+        Item("Hessian: SLQ at initialisation", HessianCell(MLP_NET, p.hessian_samples, "slq60"), 1),
+        Item("Hessian: λ1 of three rescaled models", HessianCell(MLP_NET, p.hessian_samples, "lanczos1"), 3),
+        Item("two surfaces + PCA plane", SurfacePoint(MLP_NET, p.landscape_eval_samples), 3 * grid),
+        Item("rescaling curves and finite differences", SurfacePoint(MLP_NET, p.landscape_eval_samples),
+             6 * p.surface_points + 9),
+        *[item for (d, r), net in deep.items() for init in ("default", "signal-preserving")
+          if init == "signal-preserving" or d == p.skip_depth for _ in range(n_land)
+          for item in run_items("skip study: DeepMLP, Adam", net, "torch.Adam", b, fm, p.skip_epochs)],
+        *[Item("skip study: SLQ (40 steps)", HessianCell(net, p.hessian_samples, "slq40"),
+               n_land * (2 if d == p.skip_depth else 1)) for (d, r), net in deep.items()],
+        *[Item("skip study: surface", SurfacePoint(deep[p.skip_depth, r], p.landscape_eval_samples), n_land * grid)
+          for r in (False, True)],
     ]
     pages["book/gaussian_paths"] = [
         *chapter_run,   # loaded from the cache when 5.3 ran first; counted for a page run on its own
@@ -412,13 +433,23 @@ def measure(unit: Unit, specs: tuple[GpuSpec, ...], hessian_model: nn.Module, cp
         return Cost(cost.cpu_seconds / 9, cost.gpu.scaled(1 / 9))
     if isinstance(unit, HessianCell):
         # Iteration counts depend on the spectrum: real data, and for the main cell trained weights.
-        model = hessian_model if unit.kind == "page" else unit.net.build()
+        trained = unit.kind in ("page", "subset", "whole", "lanczos1") and unit.net == MLP_NET
+        model = hessian_model if trained else unit.net.build()
         batch, loss_fn = _fashion_batch(unit.samples), nn.CrossEntropyLoss()
         if unit.kind == "page":
             def work():
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="pyhessian", tol=1e-4, seed=0)
                 hessian_top_eigen(model, loss_fn, batch, k=2, method="lanczos", tol=1e-3, seed=0)
-                hessian_trace(model, loss_fn, batch, n_samples=30, seed=0)
+        elif unit.kind == "subset":
+            def work():
+                hessian_spectrum(model, loss_fn, batch, steps=60, seed=0)
+                hessian_trace(model, loss_fn, batch, n_samples=20, seed=0)
+        elif unit.kind == "whole":
+            def work():
+                hessian_top_eigen(model, loss_fn, batch, k=2, method="lanczos", tol=1e-3, seed=0)
+        elif unit.kind in ("slq60", "slq40"):
+            def work():
+                hessian_spectrum(model, loss_fn, batch, steps=int(unit.kind[3:]), seed=0)
         elif unit.kind in ("sharpness", "probe", "check"):
             k, iterations = {"sharpness": (1, SHARPNESS_ITER), "probe": (1, PROBE_ITER),
                              "check": (CHECK_K, CHECK_ITER)}[unit.kind]

@@ -108,6 +108,9 @@ class Profile:
     hessian_samples: int
     skip_depth: int
     skip_epochs: int
+    # seeds of 5.3's repeated experiments: the skip-connection study (each seed its own training
+    # subset, initial weights and Hessian subset) and the barrier between independent runs
+    landscape_seeds: tuple[int, ...]
     # training dynamics (5.5): epochs per run, and the seeds of its comparisons (schedules,
     # warmup, clipping)
     dynamics_epochs: int
@@ -131,7 +134,8 @@ class Profile:
 
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
-_SEED_FIELDS = {"pipeline_seeds", "init_seeds", "optim_seeds", "cifar_seeds", "dynamics_seeds"}
+_SEED_FIELDS = {"pipeline_seeds", "init_seeds", "optim_seeds", "cifar_seeds", "dynamics_seeds",
+                "landscape_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
@@ -229,7 +233,7 @@ PROFILES: dict[str, Profile] = {
         cifar_train=500, cifar_test=250, cifar_batch=32, cifar_epochs=3, cifar_seeds=(0, 1, 2),
         cifar_cnn_width=16, cifar_vit_dim=64, cifar_vit_depth=2,
         landscape_epochs=6, landscape_eval_samples=1000, surface_points=21, hessian_samples=500,
-        skip_depth=12, skip_epochs=3,
+        skip_depth=12, skip_epochs=3, landscape_seeds=(0, 1, 2, 3, 4),
         # five seeds for 5.5's schedules: with three, the rule cannot decide even the gap
         # between decaying and constant learning rates (measured: seed sets 0-2, 3-5, 6-8)
         dynamics_epochs=6, dynamics_seeds=(0, 1, 2, 3, 4), sharpness_train=1000, sharpness_steps=300,
@@ -246,7 +250,7 @@ PROFILES: dict[str, Profile] = {
         cifar_train=None, cifar_test=None, cifar_batch=128, cifar_epochs=12, cifar_seeds=(0,),
         cifar_cnn_width=32, cifar_vit_dim=128, cifar_vit_depth=4,
         landscape_epochs=20, landscape_eval_samples=10000, surface_points=51, hessian_samples=5000,
-        skip_depth=20, skip_epochs=10,
+        skip_depth=20, skip_epochs=10, landscape_seeds=(0, 1, 2),
         dynamics_epochs=20, dynamics_seeds=(0, 1, 2, 3, 4), sharpness_train=2000, sharpness_steps=1000,
         exercise_epochs=10,
     ),
@@ -398,7 +402,7 @@ def provenance(profile: Profile, device: torch.device, seed: int | tuple[int, ..
 # the estimate of bench/estimate_full_profile.py, as listed in the README's table (a test
 # keeps the two equal). An estimate from counted operations, not a measurement.
 FULL_PROFILE_T4_MINUTES: dict[str, float] = {
-    "pipeline": 0.3, "initialization": 12.0, "optimizers": 18.9, "loss_landscape": 1.9,
+    "pipeline": 0.3, "initialization": 12.0, "optimizers": 18.9, "loss_landscape": 12.1,
     "gaussian_paths": 1.3, "training_dynamics": 17.0, "basic": 0.1, "applied": 0.9, "advanced": 1.3,
 }
 

@@ -53,7 +53,8 @@ TINY_FULL = {
     "cifar_train": 256, "cifar_test": 128, "cifar_batch": 64, "cifar_epochs": 1,
     "cifar_cnn_width": 8, "cifar_vit_dim": 32, "cifar_vit_depth": 1,
     "landscape_epochs": 3, "landscape_eval_samples": 200, "surface_points": 21, "hessian_samples": 100,
-    "skip_depth": 4, "skip_epochs": 1, "dynamics_epochs": 3, "dynamics_seeds": [0, 1],
+    "skip_depth": 4, "skip_epochs": 1, "landscape_seeds": [0, 1, 2],
+    "dynamics_epochs": 3, "dynamics_seeds": [0, 1],
     "sharpness_train": 256, "sharpness_steps": 40, "exercise_epochs": 1,
 }
 

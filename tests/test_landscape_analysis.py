@@ -102,3 +102,50 @@ def test_wavelet_bad_input():
         wavelet_multiscale(np.zeros((8, 8)), wavelet="mexh")
     with pytest.raises(ValueError, match="level must be an int"):
         wavelet_multiscale(np.zeros((8, 8)), level=7)
+
+
+# ---------------------------------------------------------------- roughness beyond smooth shape
+from dldna_helpers.landscape import quadratic_fit, roughness  # noqa: E402
+
+SIDE = np.linspace(-1, 1, 21)
+XS, YS = np.meshgrid(SIDE, SIDE)
+
+
+def test_any_quadratic_has_zero_roughness_where_haar_sees_slopes():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        a, b, c, d, e, f = rng.normal(size=6)
+        z = a + b * XS + c * YS + 3 * d * XS ** 2 + e * XS * YS + f * YS ** 2
+        assert roughness(z).value < 1e-20
+        assert roughness(z, wavelet="haar").value > 1e-3    # one vanishing moment: slopes count
+        fitted, r2 = quadratic_fit(z, SIDE, SIDE)
+        assert r2 == pytest.approx(1.0) and np.allclose(fitted, z)
+
+
+def test_roughness_grows_with_fine_scale_noise_and_stays_small_on_a_smooth_bowl():
+    rng = np.random.default_rng(1)
+    bowl = 1 - np.exp(-(XS ** 2 + 2 * YS ** 2) / (2 * 0.5 ** 2))
+    noise = rng.standard_normal(bowl.shape)
+    values = [roughness(bowl + s * noise).value for s in (0.0, 0.003, 0.01, 0.03)]
+    assert values[0] < 1e-3 and all(a < b for a, b in zip(values, values[1:]))
+    assert values[-1] > 5 * values[0]
+    # white noise alone: level-1 details hold about 3/4 of its energy, of which the interior part
+    # ((8 of 13 coefficients per side)² ≈ 0.38 of them) is counted
+    assert 0.15 < roughness(noise).value < 0.45
+    assert roughness(np.full((21, 21), 2.0)).value == 0.0
+    assert quadratic_fit(bowl, SIDE, SIDE)[1] < 0.99
+
+
+def test_roughness_and_quadratic_fit_bad_input():
+    with pytest.raises(ValueError, match="2-D grid"):
+        roughness(np.zeros(21))
+    with pytest.raises(ValueError, match="nan or inf"):
+        roughness(np.full((21, 21), np.nan))
+    with pytest.raises(ValueError, match="unknown discrete wavelet"):
+        roughness(np.zeros((21, 21)), wavelet="mexh")
+    with pytest.raises(ValueError, match="too small"):
+        roughness(np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="shape"):
+        quadratic_fit(np.zeros((21, 20)), SIDE, SIDE)
+    with pytest.raises(ValueError, match="at least 3 points"):
+        quadratic_fit(np.zeros((2, 2)), SIDE[:2], SIDE[:2])

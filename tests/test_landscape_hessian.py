@@ -1,6 +1,7 @@
 """Hessian eigenpairs and trace against the exact Hessian of a model of a few hundred parameters."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -181,3 +182,88 @@ def test_pyhessian_refuses_parameters_used_by_some_batches_only():
         hessian_top_eigen(Sometimes(), ce, batches, k=1, method="pyhessian")
     vals, _ = hessian_top_eigen(Sometimes(), ce, batches, k=1, method="lanczos", tol=1e-8)
     assert vals[0] != 0.0
+
+
+# ---------------------------------------------------------------- spectral density (SLQ)
+from dldna_helpers.landscape import hessian_spectrum, lanczos_quadrature  # noqa: E402
+
+
+def known_matrix(n: int = 60, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    spectrum = torch.linspace(-1.0, 3.0, n, dtype=torch.float64) ** 3
+    return q @ torch.diag(spectrum) @ q.T, spectrum
+
+
+def test_lanczos_quadrature_is_gauss_quadrature():
+    """Σ τ_k θ_k^j = vᵀA^j v exactly for every degree j ≤ 2m − 1 (and not beyond)."""
+    a, _ = known_matrix()
+    m, n = 5, a.shape[0]
+    run = lanczos_quadrature(lambda v: a @ v, n, m, seed=3, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(3)
+    v = (torch.randint(0, 2, (n,), generator=gen) * 2 - 1).double() / n ** 0.5
+    assert run.weights.sum() == pytest.approx(1.0, abs=1e-12) and (run.weights > 0).all()
+    assert list(run.nodes) == sorted(run.nodes)
+    power = v.clone()
+    for degree in range(1, 2 * m + 1):
+        power = a @ power
+        exact, quad = float(v @ power), float(run.weights @ run.nodes ** degree)
+        if degree <= 2 * m - 1:
+            assert quad == pytest.approx(exact, rel=1e-9, abs=1e-12), degree
+        else:   # degree 2m is where Gauss quadrature with m nodes stops being exact
+            assert abs(quad - exact) > 1e-6 * abs(exact)
+
+
+def test_lanczos_quadrature_with_all_steps_recovers_the_spectrum():
+    a, spectrum = known_matrix(n=30)
+    run = lanczos_quadrature(lambda v: a @ v, 30, 30, seed=0, dtype=torch.float64)
+    np.testing.assert_allclose(run.nodes, spectrum.numpy(), atol=1e-8)
+    assert run.residuals.max() < 1e-6
+    # more steps than the dimension: capped at the dimension
+    assert len(lanczos_quadrature(lambda v: a @ v, 30, 100, dtype=torch.float64).nodes) == 30
+
+
+@pytest.mark.parametrize("loss_name", ["ce", "mixed"])
+def test_slq_density_matches_the_exact_spectrum(loss_name):
+    """Against the exact Hessian of a 275-parameter model, negative eigenvalues included."""
+    loss_fn = {"ce": ce, "mixed": mixed}[loss_name]
+    model, data = tiny_model(), tiny_data()
+    exact = torch.linalg.eigvalsh(exact_hessian(model, loss_fn, data)).numpy()
+    assert exact.min() < -0.3 and exact.max() > 0.4   # both signs, so the test sees the negative side
+    sd = hessian_spectrum(model, loss_fn, data, steps=40, probes=30, seed=0)
+    assert sd.dim == exact.size
+    # the extremes are converged Ritz values
+    for which, ref in (("max", exact.max()), ("min", exact.min())):
+        value, residual = sd.extreme(which)
+        assert value == pytest.approx(ref, rel=1e-6) and residual < 1e-4
+    assert sd.top(2) == pytest.approx(sorted(exact)[::-1][:2], rel=1e-4)
+    # the smoothed density: L1 distance to the exact one with the same kernel
+    sigma = 0.02 * (exact.max() - exact.min())
+    grid = np.linspace(exact.min() - 5 * sigma, exact.max() + 5 * sigma, 2000)
+    reference_density = np.exp(-0.5 * ((grid[:, None] - exact[None, :]) / sigma) ** 2).sum(1) / (
+        sigma * np.sqrt(2 * np.pi) * exact.size)
+    estimate = sd.density(grid, sigma)
+    assert np.trapezoid(estimate, grid) == pytest.approx(1.0, abs=1e-3)
+    assert np.trapezoid(np.abs(estimate - reference_density), grid) < 0.05
+    # the distribution function away from the cluster at 0, on the negative and the positive side
+    for t in (exact.min() / 2, exact.min() / 10, exact.max() / 10, exact.max() / 2):
+        assert sd.fraction_below(t) == pytest.approx(float((exact < t).mean()), abs=0.04), t
+    # the trace from the same probes is Hutchinson's estimate: within 4 of its standard errors
+    assert sd.trace() == pytest.approx(float(exact.sum()), abs=0.15 * abs(float(exact.sum())) + 0.5)
+
+
+def test_slq_bad_input_and_mode_restored():
+    model, data = tiny_model(), tiny_data()
+    model.train()
+    hessian_spectrum(model, ce, data, steps=5, probes=1)
+    assert model.training and all(p.grad is None for p in model.parameters())
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="steps must be a positive int"):
+            hessian_spectrum(model, ce, data, steps=bad)
+        with pytest.raises(ValueError, match="probes must be a positive int"):
+            hessian_spectrum(model, ce, data, probes=bad)
+    sd = hessian_spectrum(model, ce, data, steps=5)
+    with pytest.raises(ValueError, match="sigma must be a positive number"):
+        sd.density(np.zeros(3), 0.0)
+    with pytest.raises(ValueError, match="which must be"):
+        sd.extreme("top")

@@ -110,21 +110,13 @@ def lanczos(
     m_max = min(n, max_iter)
     if m_max < k:
         raise ValueError(f"max_iter={max_iter} must be at least k={k}")
-    gen = torch.Generator().manual_seed(seed)
-    q = torch.randn(n, generator=gen, dtype=torch.float64).to(device=device, dtype=dtype)
-    q /= torch.linalg.vector_norm(q)
     basis = torch.zeros(m_max, n, device=device, dtype=dtype)
     alphas: list[float] = []
     betas: list[float] = []
     converged = False
-    for j in range(m_max):
-        basis[j] = q
-        w = hvp(q)
-        alpha = float(torch.dot(q, w))
+    for alpha, beta in lanczos_steps(hvp, random_start(n, seed, device, dtype), basis):
         alphas.append(alpha)
-        for _ in range(2):  # full reorthogonalisation ("twice is enough")
-            w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
-        beta = float(torch.linalg.vector_norm(w))
+        j = len(alphas) - 1
         theta, s = _ritz(alphas, betas)
         if j + 1 >= k:
             order = torch.argsort(theta.abs(), descending=True)[:k]
@@ -136,7 +128,6 @@ def lanczos(
             converged = j + 1 >= k
             break
         betas.append(beta)
-        q = w / beta
     m = len(alphas)
     theta, s = _ritz(alphas, betas[: m - 1])
     order = torch.argsort(theta.abs(), descending=True)[:k]
@@ -144,6 +135,40 @@ def lanczos(
     # the norm in float64: a float32 reduction over 10⁵ strided entries is off by ~1e-4
     vectors /= torch.linalg.vector_norm(vectors.double(), dim=0, keepdim=True).to(dtype)
     return theta[order], vectors, converged
+
+
+def random_start(n: int, seed: int, device: torch.device | str = "cpu",
+                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A unit vector of length ``n`` in a random direction (Gaussian, drawn on the CPU from ``seed``)."""
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(n, generator=gen, dtype=torch.float64).to(device=device, dtype=dtype)
+    return q / torch.linalg.vector_norm(q)
+
+
+def lanczos_steps(
+    hvp: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, basis: torch.Tensor
+) -> Iterator[tuple[float, float]]:
+    """The Lanczos recurrence from the unit vector ``start``: yields ``(α_j, β_j)`` after step j,
+    the diagonal entry of the tridiagonal matrix T = QᵀHQ and the norm of what is left (the next
+    off-diagonal entry; near 0 when the Krylov space is invariant).
+
+    Row j of ``basis`` (shape (m, n)) receives the j-th basis vector; the recurrence ends after m
+    steps or earlier when the caller stops iterating. Every new vector is orthogonalised against
+    all previous ones, twice ("twice is enough"): plain Lanczos loses orthogonality in floating
+    point and then finds ghost copies of converged eigenvalues.
+    """
+    q = start
+    for j in range(basis.shape[0]):
+        basis[j] = q
+        w = hvp(q)
+        alpha = float(torch.dot(q, w))
+        for _ in range(2):
+            w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
+        beta = float(torch.linalg.vector_norm(w))
+        yield alpha, beta
+        if beta <= 1e-12 * max(1.0, abs(alpha)):
+            return
+        q = w / beta
 
 
 def _ritz(alphas: list[float], betas: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
