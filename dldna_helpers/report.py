@@ -214,6 +214,9 @@ def _log_verdict(a_name: str, b_name: str, quantity: str, diff: Difference) -> N
         return
     import json
 
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     record = {"a": a_name, "b": b_name, "quantity": quantity, "sign": diff.sign,
               "value": diff.value, "half_width": diff.half_width, "seeds": diff.seeds}
     with open(path, "a", encoding="utf-8") as out:

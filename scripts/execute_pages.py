@@ -54,7 +54,8 @@ def execute_page(md_path: Path, timeout: int) -> tuple[Path, nbformat.NotebookNo
     os.environ.setdefault("DLDNA_PROFILE", "quick")
     verdicts = os.environ.get("DLDNA_VERDICT_DIR")
     if verdicts:
-        log = Path(verdicts) / f"{md_path.parent.name}__{md_path.stem}.jsonl"
+        # absolute: the kernel runs in the page's folder, not here
+        log = Path(verdicts).resolve() / f"{md_path.parent.name}__{md_path.stem}.jsonl"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.unlink(missing_ok=True)
         os.environ["DLDNA_VERDICT_LOG"] = str(log)
@@ -101,7 +102,7 @@ def main() -> int:
     from jupyter_cache.base import CacheBundleIn
 
     # the verdicts of every comparison the pages word (report.compare), for the other-seeds check
-    os.environ.setdefault("DLDNA_VERDICT_DIR", str(args.cache.parent / "verdicts"))
+    os.environ.setdefault("DLDNA_VERDICT_DIR", str(args.cache.parent.resolve() / "verdicts"))
     shutil.rmtree(os.environ["DLDNA_VERDICT_DIR"], ignore_errors=True)
     shutil.rmtree(args.cache, ignore_errors=True)
     cache = get_cache(str(args.cache))
