@@ -219,10 +219,10 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
                           p.pipeline_epochs * _steps(fm[0], 1000))]]
     symmetry = Net("mlp", (("activation", "tanh"), ("hidden", (128, 64))))
     deep = [Net("mlp", (("activation", act), ("hidden", (64,) * p.init_depth)))
-            for act, n_configs in (("relu", 4), ("tanh", 4), ("sigmoid", 1)) for _ in range(n_configs)]
+            for act, n_configs in (("relu", 5), ("tanh", 7), ("sigmoid", 1)) for _ in range(n_configs)]
     pages["book/initialization"] = [
-        # symmetry breaking: 3 starts × seeds, 4,000 training images, 3 epochs (fixed on the page)
-        *[item for _ in range(3 * n_seeds_init)
+        # symmetry breaking: 3 starts + 2 nudged constants × seeds, 4,000 training images, 3 epochs
+        *[item for _ in range(5 * n_seeds_init)
           for item in run_items("symmetry: MLP(128, 64) × start × seed", symmetry, "torch.SGD", b,
                                 (4000, fm[1]), 3)],
         # experiment 1: 5 converging inits × seeds (l-momentum stops before its first step: evaluations only)
@@ -230,9 +230,12 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
           for item in run_items("MLP × init × seed", MLP_NET, "torch.SGD", b, fm, p.init_epochs)],
         *[item for _ in range(n_seeds_init)
           for item in run_items("l-momentum (stops at step 1)", MLP_NET, "torch.SGD", b, fm, 0)],
-        # experiment 2: 9 (activation, init) pairs of the deep MLP × seeds
-        *[item for net in deep for _ in range(n_seeds_init)
-          for item in run_items("deep MLP × init × seed", net, "torch.SGD", b, fm, p.init_epochs)],
+        # learning rate chosen per method: LeCun and Kaiming at 3 more learning rates × seeds
+        *[item for _ in range(2 * 3 * n_seeds_init)
+          for item in run_items("MLP × init × lr × seed", MLP_NET, "torch.SGD", b, fm, p.init_epochs)],
+        # experiment 2: 13 (activation, init) pairs of the deep MLP × its own seeds and epochs
+        *[item for net in deep for _ in range(len(p.init_deep_seeds))
+          for item in run_items("deep MLP × init × seed", net, "torch.SGD", b, fm, p.init_deep_epochs)],
     ]
     # 5.2's learning-rate search runs as long as experiment 2; its length adapts, so count a
     # typical search: the first grid plus SEARCH_EXTRA points on the first seed (the centre is

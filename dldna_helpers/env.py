@@ -87,6 +87,9 @@ class Profile:
     init_epochs: int
     init_seeds: tuple[int, ...]
     init_depth: int   # hidden layers of 5.1's deep variant (width 64)
+    # 5.1's experiment 2 (the deep MLP): its effects are small enough that three seeds flip verdicts
+    init_deep_seeds: tuple[int, ...]
+    init_deep_epochs: int
     optim_epochs: int
     optim_seeds: tuple[int, ...]
     # learning-rate search (5.2): points of its first grid, half a decade apart around the reference
@@ -134,8 +137,8 @@ class Profile:
 
 
 _SUBSET_FIELDS = {"fmnist_train", "fmnist_test", "cifar_train", "cifar_test"}   # None = the whole split
-_SEED_FIELDS = {"pipeline_seeds", "init_seeds", "optim_seeds", "cifar_seeds", "dynamics_seeds",
-                "landscape_seeds"}
+_SEED_FIELDS = {"pipeline_seeds", "init_seeds", "init_deep_seeds", "optim_seeds", "cifar_seeds",
+                "dynamics_seeds", "landscape_seeds"}
 # The largest value that means what it says: a subset cannot exceed its split, and beyond the
 # others a run would take days (or a grid would not fit in memory) on any machine this book targets.
 SPLIT_SIZES = {"fmnist_train": 60000, "fmnist_test": 10000, "cifar_train": 50000, "cifar_test": 10000}
@@ -227,6 +230,7 @@ PROFILES: dict[str, Profile] = {
         # methods: differences are judged against the seed-to-seed spread, not one draw
         fmnist_train=6000, fmnist_test=None, batch_size=128,
         pipeline_epochs=3, pipeline_seeds=(0, 1, 2), init_epochs=4, init_seeds=(0, 1, 2), init_depth=12,
+        init_deep_seeds=(0, 1, 2, 3, 4), init_deep_epochs=4,
         optim_epochs=4, optim_seeds=(0, 1, 2),
         sweep_lrs=3,
         # a CPU-sized CIFAR experiment: 500 images in batches of 32 (16 steps an epoch), narrow models
@@ -245,6 +249,8 @@ PROFILES: dict[str, Profile] = {
         # 5.2 in ≤ 20 min on one T4 (bench/estimate_full_profile.py: 18.4 min of work): its learning-rate
         # search trains every point as long as experiment 2 (10 epochs), CIFAR gets 12 epochs and one seed
         pipeline_epochs=10, pipeline_seeds=(0, 1, 2), init_epochs=20, init_seeds=(0, 1, 2), init_depth=12,
+        # 13 deep configurations × 5 seeds: 10 epochs keep 5.1 near 20 min on a T4 (estimate)
+        init_deep_seeds=(0, 1, 2, 3, 4), init_deep_epochs=10,
         optim_epochs=10, optim_seeds=(0, 1, 2),
         sweep_lrs=3,
         cifar_train=None, cifar_test=None, cifar_batch=128, cifar_epochs=12, cifar_seeds=(0,),

@@ -179,10 +179,13 @@ def initialize(model: nn.Module, key: str | Initializer) -> nn.Module:
 
 
 @torch.no_grad()
-def lsuv_(model: nn.Module, x: torch.Tensor, *, tol: float = 0.1, max_iter: int = 10) -> list[dict[str, float]]:
+def lsuv_(model: nn.Module, x: torch.Tensor, *, tol: float = 0.1, max_iter: int = 10,
+          start: Initializer | None = None) -> list[dict[str, float]]:
     """Mishkin & Matas (2016), layer-sequential unit-variance (LSUV) initialization, in place.
 
-    Every ``nn.Linear`` weight starts orthogonal (gain 1) with a zero bias; then, from the input
+    Every ``nn.Linear`` weight starts orthogonal (gain 1) with a zero bias — or, with ``start``,
+    is filled by that initializer instead (e.g. :func:`kaiming_normal_`: the same data-set scale
+    on a Gaussian spectrum, which separates LSUV's two ingredients); then, from the input
     layer on, the batch ``x`` is passed through the model and each layer's weight is divided by
     the std of that layer's output z (before the activation) until |Var(z) − 1| < ``tol`` or
     ``max_iter`` rescalings (the paper's Tol_var = 0.1, T_max = 10). With zero biases one
@@ -198,8 +201,10 @@ def lsuv_(model: nn.Module, x: torch.Tensor, *, tol: float = 0.1, max_iter: int 
         raise ValueError(f"{type(model).__name__} has no nn.Linear layer to initialize")
     if x.shape[0] < 2:
         raise ValueError(f"LSUV needs a batch of at least 2 samples to measure a variance, got {x.shape[0]}")
+    if start is not None and not callable(start):
+        raise TypeError(f"start must be an initializer (a function filling a weight in place), got {start!r}")
     for layer in layers:
-        orthogonal_(layer.weight)
+        (start or orthogonal_)(layer.weight)
         if layer.bias is not None:
             layer.bias.zero_()
     report = []

@@ -48,7 +48,8 @@ LAUNCH_NOTEBOOKS = [p.with_suffix(".ipynb") for p in sync_notebooks.notebook_pag
 # The full profile with every size cut down: minutes on a CPU instead of hours on a GPU.
 TINY_FULL = {
     "fmnist_train": 512, "fmnist_test": 256, "pipeline_epochs": 1, "pipeline_seeds": [0, 1],
-    "init_epochs": 1, "init_seeds": [0, 1], "init_depth": 3, "optim_epochs": 1, "optim_seeds": [0, 1],
+    "init_epochs": 1, "init_seeds": [0, 1], "init_depth": 3, "init_deep_seeds": [0, 1],
+    "init_deep_epochs": 1, "optim_epochs": 1, "optim_seeds": [0, 1],
     "sweep_lrs": 1,
     "cifar_train": 256, "cifar_test": 128, "cifar_batch": 64, "cifar_epochs": 1,
     "cifar_cnn_width": 8, "cifar_vit_dim": 32, "cifar_vit_depth": 1,

@@ -296,6 +296,19 @@ def test_lsuv_gives_every_layer_unit_output_variance_on_its_batch(activation):
         assert torch.count_nonzero(layer.bias) == 0
 
 
+def test_lsuv_with_a_gaussian_start_keeps_the_gaussian_spectrum_and_sets_the_same_scale():
+    torch.manual_seed(0)
+    model = MLP(in_features=30, hidden=(40,) * 4, num_classes=5, activation="relu")
+    x = torch.randn(200, 30)
+    lsuv_(model, x, tol=0.01, start=kaiming_normal_)
+    stds = activation_gradient_stats(model, x, torch.zeros(200, dtype=torch.long))["activation_std"]
+    assert all(abs(s ** 2 - 1) < 0.01 for s in stds), stds
+    square = torch.linalg.svdvals(model.linear_layers()[1].weight.detach().double())
+    assert float(square.max() / square.min()) > 5   # a 40×40 Gaussian: spread singular values
+    with pytest.raises(TypeError, match="start"):
+        lsuv_(model, x, start="kaiming_normal")
+
+
 def test_lsuv_refuses_bad_input():
     model = MLP(in_features=4, hidden=(3,), num_classes=2)
     with pytest.raises(ValueError, match="tol"):
