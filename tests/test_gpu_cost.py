@@ -68,8 +68,10 @@ def test_work_lists_follow_the_profile_sizes():
     assert steps == len(quick.pipeline_seeds) * quick.pipeline_epochs * math.ceil(quick.fmnist_train / quick.batch_size)
     full = estimate.page_work(PROFILES["full"])["book/initialization"]
     runs = sum(1 for i in full if isinstance(i.unit, estimate.TrainStep))
-    # symmetry starts 3, experiment 1's inits 5 (+ l-momentum, stopped before its first step), experiment 2's pairs 9
-    assert runs == (3 + 5 + 1 + 9) * len(PROFILES["full"].init_seeds)
+    # symmetry: 3 starts + 2 nudged constants; experiment 1: 5 inits (+ l-momentum, stopped before its
+    # first step) and LeCun/Kaiming at 3 more learning rates; experiment 2: 13 pairs × its own seeds
+    full_profile = PROFILES["full"]
+    assert runs == (5 + 5 + 1 + 2 * 3) * len(full_profile.init_seeds) + 13 * len(full_profile.init_deep_seeds)
 
 
 def test_what_if_sizes_reject_unknown_fields():
