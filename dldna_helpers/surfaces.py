@@ -557,8 +557,10 @@ def plot_paths(
         Z = evaluate_grid(fn, xs, ys)
     else:
         xs, ys, Z = _check_grid(*grid)
-    # extend="max": values above the top level are drawn in its colour instead of left white
-    cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85, extend="max")
+    # explicit levels may stop below the data: extend="max" draws values above the top level in its
+    # colour instead of leaving them white (automatic levels already cover the data)
+    extend = "neither" if isinstance(levels, (int, np.integer)) else "max"
+    cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85, extend=extend)
     ax.contour(xs, ys, Z, levels=cs.levels, colors="white", linewidths=0.3, alpha=0.5)
     styles, shapes = ("-", "--", "-.", ":"), ("o", "s", "^", "D", "v", "P")
     n = len(paths)
