@@ -123,10 +123,11 @@ def _rotation_namespace(rms: dict[float, float], sgd: float = 9.5, adam: float =
         steps_at["SGD", deg], steps_at["최적 모멘텀", deg] = sgd, 6.0
         steps_at["RMSProp", deg], steps_at["Adam", deg] = rms[deg], adam
         steps_at["Adafactor", deg] = rms[deg] + 1
+        steps_at["Adam (β₁=0)", deg] = (sgd + adam) / 2
     page = PAGE.read_text()
     kappa = re.search(r"(def diagonal_kappa.*?return float\(.*?\)\n)", page, re.S).group(1)
     namespace = _namespace(ANGLES=angles, slice_tilt=22.0, steps_at=steps_at, lam_min=2.0, lam_max=16.0,
-                           turned={(n, deg): sweep for n in ("SGD", "RMSProp", "Adam", "Adafactor")
+                           turned={(n, deg): sweep for n in ("SGD", "RMSProp", "Adam", "Adam (β₁=0)", "Adafactor")
                                    for deg in angles})
     exec(kappa, namespace)
     return namespace
