@@ -92,9 +92,10 @@ OPTIMIZERS = {  # the step rule is what costs; learning rates do not matter here
 PAGE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Lion", "Sophia", "Adafactor")   # book/optimizers.md
 SWEEP_OPTIMIZERS = (*(o for o in PAGE_OPTIMIZERS if o != "AdamW"), "Nesterov", "AdaGrad", "RMSProp")  # its search
 SEARCH_EXTRA = 2   # points a search adds to its first grid, typically (5.2, quick: 30 runs for 8 optimizers)
-# 5.4: six optimizers' learning-rate grids (about 27 candidates, 40 steps each), the μ* grid,
-# BFGS for the target and a 10-step check: about 1,300 LossSlice steps (measured 1,150–1,250)
-SLICE_STEPS = 1300
+# 5.4: six optimizers' learning-rate grids (about 28 candidates, each run 120 steps so that a path must
+# stay inside the band 80 steps after entering it; diverged candidates stop early), the μ* grid, BFGS
+# for the target and a 10-step check: about 3,300 LossSlice steps (counted at page seed 0)
+SLICE_STEPS = 3300
 # 5.5's sharpness runs: five full-length GD runs (three learning rates, two that change it
 # halfway), λ_max every 5 steps by 16 Lanczos iterations; a momentum run over a quarter of the
 # steps, measured every 3; then three 100-iteration checks of the top six eigenvalues

@@ -48,13 +48,14 @@ def grid_index(lr: float) -> int:
     raise ValueError(f"{lr!r} is not on the half-decade grid (1, 3, 10, 30 … × 10ᵏ)")
 
 
-def median_steps(paths: Sequence[Path], target: float, tol: float) -> float:
+def median_steps(paths: Sequence[Path], target: float, tol: float, settle: int = 0) -> float:
     """Median over ``paths`` (one per start point) of the steps to reach ``target`` within ``tol``
-    and stay (:func:`~dldna_helpers.surfaces.steps_to_tolerance`); a path that never does counts
-    as ∞, so the median is ∞ when at least half never reach."""
+    and stay (at least ``settle`` steps: :func:`~dldna_helpers.surfaces.steps_to_tolerance`); a path
+    that never does counts as ∞, so the median is ∞ when at least half never reach."""
     if len(paths) == 0:
         raise ValueError("paths is empty: give one path per start point")
-    values = sorted(math.inf if s is None else s for s in (steps_to_tolerance(p, target, tol) for p in paths))
+    values = sorted(math.inf if s is None else s
+                    for s in (steps_to_tolerance(p, target, tol, settle) for p in paths))
     return float(np.median(values))
 
 
@@ -66,10 +67,15 @@ class Sweep:
     runs: dict[float, list[Path]]      # learning rate → one path per start point, rates ascending
     target: float
     tol: float
+    settle: int = 0                    # steps a path must stay inside the band to count as reached
 
     def steps(self, lr: float) -> float:
         """Median steps to reach over the start points (∞ when at least half never reach)."""
-        return median_steps(self.runs[lr], self.target, self.tol)
+        return median_steps(self.runs[lr], self.target, self.tol, self.settle)
+
+    def diverged(self, lr: float) -> bool:
+        """True when a path of this learning rate left the box or produced a non-finite loss."""
+        return any(p.diverged_step is not None for p in self.runs[lr])
 
     def score(self, lr: float) -> tuple[float, float]:
         """(median steps to reach, median final loss): smaller is better; diverged paths score ∞."""
@@ -81,10 +87,39 @@ class Sweep:
         return min(self.runs, key=self.score)
 
     @property
-    def interior(self) -> bool:
-        """True when a smaller and a larger candidate were tried and scored worse than the pick."""
+    def at_edge(self) -> bool:
+        """True when the pick is the smallest or the largest learning rate tried."""
         rates = sorted(self.runs)
-        return rates[0] < self.best < rates[-1]
+        return not rates[0] < self.best < rates[-1]
+
+    def neighbours(self) -> tuple[float | None, float | None]:
+        """The tried learning rates just below and just above the pick (None at an edge)."""
+        rates = sorted(self.runs)
+        i = rates.index(self.best)
+        return (rates[i - 1] if i > 0 else None), (rates[i + 1] if i + 1 < len(rates) else None)
+
+    @property
+    def interior(self) -> bool:
+        """True when the pick reaches the target and a smaller and a larger candidate, neither of
+        them diverged, were tried and scored worse (a pick next to a diverged rate only says where
+        the stability edge is)."""
+        if self.at_edge or not math.isfinite(self.steps(self.best)):
+            return False
+        return not any(self.diverged(lr) for lr in self.neighbours())
+
+    @property
+    def below_divergence(self) -> bool:
+        """True when the pick reaches, the rate below it was tried and did not diverge, and the rate
+        above it diverged although finer points were tried in between: the best rate is the largest
+        stable one, located to within the ratio of the two (:meth:`edge_ratio`)."""
+        low, high = self.neighbours()
+        return (low is not None and high is not None and math.isfinite(self.steps(self.best))
+                and not self.diverged(low) and self.diverged(high))
+
+    def edge_ratio(self) -> float:
+        """The ratio of the rate just above the pick to the pick (∞ at the top edge)."""
+        high = self.neighbours()[1]
+        return math.inf if high is None else high / self.best
 
     @property
     def path(self) -> Path:
@@ -109,35 +144,50 @@ def _starts(start: Sequence[float] | Sequence[Sequence[float]]) -> list[tuple[fl
 def tune_learning_rate(
     fn: Surface, start: Sequence[float] | Sequence[Sequence[float]], make: MakeOptimizer, steps: int, *,
     target: float, tol: float, first: Sequence[int] = (-3, -2, -1), name: str = "", max_candidates: int = 14,
+    settle: int = 0, max_refine: int = 3,
 ) -> Sweep:
     """Run ``make(params, lr)`` for the half-decade grid points ``first`` (indices k of
     :func:`half_decade`; the default is 0.03, 0.1, 0.3), then extend the grid by one point beyond the
-    pick while the pick is the smallest or largest tried (at most ``max_candidates`` in all)."""
+    pick while the pick is the smallest or largest tried (at most ``max_candidates`` in all). When a
+    neighbour of the pick diverged, the geometric midpoint between them is tried too (at most
+    ``max_refine`` times), so the pick is not decided by a point that only marks the stability edge.
+    ``settle``: see :func:`median_steps`."""
     if not (isinstance(max_candidates, int) and max_candidates >= 3):
         raise ValueError(f"max_candidates must be an int >= 3, got {max_candidates!r}")
     ks = sorted({int(k) for k in first})
     if len(ks) < 2:
         raise ValueError(f"first must hold at least two grid indices, got {first!r}")
     points = _starts(start)
-    sweep = Sweep(name, {}, float(target), float(tol))
+    sweep = Sweep(name, {}, float(target), float(tol), int(settle))
+
+    def run(lr: float) -> None:
+        sweep.runs[lr] = [optimizer_paths(fn, p, {name: lambda ps, lr=lr: make(ps, lr)}, steps)[name]
+                          for p in points]
+        sweep.runs = dict(sorted(sweep.runs.items()))
+
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     while True:
         for k in ks:
-            lr = half_decade(k)
-            if lr not in sweep.runs:
-                sweep.runs[lr] = [optimizer_paths(fn, p, {name: lambda ps, lr=lr: make(ps, lr)}, steps)[name]
-                                  for p in points]
-        sweep.runs = dict(sorted(sweep.runs.items()))
-        if sweep.interior or len(sweep.runs) >= max_candidates:
-            return sweep
+            if half_decade(k) not in sweep.runs:
+                run(half_decade(k))
+        if not sweep.at_edge or len(sweep.runs) >= max_candidates:
+            break
         k_best = grid_index(sweep.best)
         ks = [k_best - 1] if sweep.best == min(sweep.runs) else [k_best + 1]
+    for _ in range(max_refine):
+        if sweep.at_edge or not math.isfinite(sweep.steps(sweep.best)):
+            break
+        bad = [lr for lr in sweep.neighbours() if sweep.diverged(lr)]
+        if not bad:
+            break
+        run(math.sqrt(sweep.best * bad[0]))
+    return sweep
 
 
 def tune_learning_rates(
     fn: Surface, start: Sequence[float] | Sequence[Sequence[float]], optimizers: Mapping[str, MakeOptimizer],
-    steps: int, *, target: float, tol: float, first: Sequence[int] = (-3, -2, -1),
+    steps: int, *, target: float, tol: float, first: Sequence[int] = (-3, -2, -1), settle: int = 0,
 ) -> dict[str, Sweep]:
     """:func:`tune_learning_rate` for every optimizer (name → ``make(params, lr)``), the optimizers
     run in parallel processes (:func:`dldna_helpers.parallel.map_runs`)."""
@@ -147,13 +197,13 @@ def tune_learning_rates(
         raise ValueError("optimizers is empty: map a name to `lambda params, lr: Optimizer`")
     names = list(optimizers)
     sweeps = map_runs(lambda n: tune_learning_rate(fn, start, optimizers[n], steps, target=target, tol=tol,
-                                                   first=first, name=n), names)
+                                                   first=first, name=n, settle=settle), names)
     return dict(zip(names, sweeps))
 
 
 def sweeps_to_state(sweeps: Mapping[str, Sweep]) -> dict:
     """Sweeps as tensors, numbers and strings, for :func:`dldna_helpers.result_cache.cached`."""
-    return {name: {"target": s.target, "tol": s.tol,
+    return {name: {"target": s.target, "tol": s.tol, "settle": s.settle,
                    "runs": {repr(lr): paths_to_state(dict(enumerate(paths))) for lr, paths in s.runs.items()}}
             for name, s in sweeps.items()}
 
@@ -162,7 +212,8 @@ def sweeps_from_state(state: Mapping[str, Mapping]) -> dict[str, Sweep]:
     """The inverse of :func:`sweeps_to_state`."""
     try:
         return {name: Sweep(name, {float(lr): list(paths_from_state(paths).values())
-                                   for lr, paths in entry["runs"].items()}, float(entry["target"]), float(entry["tol"]))
+                                   for lr, paths in entry["runs"].items()}, float(entry["target"]), float(entry["tol"]),
+                      int(entry.get("settle", 0)))
                 for name, entry in state.items()}
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise ValueError(f"not a saved set of sweeps (expected target, tol and runs per optimizer): {exc}") from exc

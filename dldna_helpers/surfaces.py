@@ -249,7 +249,8 @@ def _region(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, radius: float | None,
     if radius is not None:
         if not radius > 0:
             raise ValueError(f"radius must be positive or None, got {radius!r}")
-        mask = np.hypot(X - center[0], Y - center[1]) <= radius
+        # the tolerance keeps lattice points that lie on the circle (hypot rounds either way)
+        mask = np.hypot(X - center[0], Y - center[1]) <= radius * (1 + 1e-9)
     else:
         mask = np.ones_like(Z, dtype=bool)
     x, y, z = X[mask], Y[mask], Z[mask]
@@ -516,20 +517,26 @@ def paths_from_state(state: Mapping[str, Mapping]) -> dict[str, Path]:
         raise ValueError(f"not a saved set of paths (expected label, xy, loss, diverged_step per entry): {exc}") from exc
 
 
-def steps_to_tolerance(path: Path, target: float, tol: float) -> int | None:
+def steps_to_tolerance(path: Path, target: float, tol: float, settle: int = 0) -> int | None:
     """First step from which the loss stays within ``tol`` of ``target`` until the end; None if never.
 
-    "Stays" matters: an oscillating path can touch the tolerance band and leave it again.
+    "Stays" matters: an oscillating path can touch the tolerance band and leave it again. With
+    ``settle`` > 0 the stay must also last at least ``settle`` steps before the path ends (run the
+    path longer than the steps you count), so a path that enters the band just before the last
+    step, or cycles in and out of it, does not count as having reached.
     """
     if not tol > 0:
         raise ValueError(f"tol must be positive, got {tol!r}")
+    if not (isinstance(settle, (int, np.integer)) and settle >= 0):
+        raise ValueError(f"settle must be an int >= 0, got {settle!r}")
     if path.diverged_step is not None:
         return None
     inside = np.asarray(path.loss) - target <= tol
     if not inside[-1]:
         return None
     outside = np.flatnonzero(~inside)
-    return int(outside[-1] + 1) if outside.size else 0
+    first = int(outside[-1] + 1) if outside.size else 0
+    return first if len(inside) - 1 - first >= settle else None
 
 
 def plot_paths(
@@ -550,7 +557,10 @@ def plot_paths(
         Z = evaluate_grid(fn, xs, ys)
     else:
         xs, ys, Z = _check_grid(*grid)
-    cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85)
+    # explicit levels may stop below the data: extend="max" draws values above the top level in its
+    # colour instead of leaving them white (automatic levels already cover the data)
+    extend = "neither" if isinstance(levels, (int, np.integer)) else "max"
+    cs = ax.contourf(xs, ys, Z, levels=levels, cmap="viridis", alpha=0.85, extend=extend)
     ax.contour(xs, ys, Z, levels=cs.levels, colors="white", linewidths=0.3, alpha=0.5)
     styles, shapes = ("-", "--", "-.", ":"), ("o", "s", "^", "D", "v", "P")
     n = len(paths)

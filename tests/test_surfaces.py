@@ -169,6 +169,17 @@ def test_steps_to_tolerance_requires_staying_inside():
         steps_to_tolerance(path, 0.0, 0.0)
 
 
+def test_steps_to_tolerance_with_settle_refuses_an_entry_just_before_the_end():
+    path = Path("late", np.zeros((6, 2)), np.array([5.0, 3.0, 2.0, 1.0, 0.5, 0.01]))
+    assert steps_to_tolerance(path, 0.0, 0.05) == 5                # entered at the last step
+    assert steps_to_tolerance(path, 0.0, 0.05, settle=1) is None   # but stayed for no step after
+    early = Path("early", np.zeros((6, 2)), np.array([5.0, 0.01, 0.01, 0.01, 0.01, 0.01]))
+    assert steps_to_tolerance(early, 0.0, 0.05, settle=4) == 1
+    assert steps_to_tolerance(early, 0.0, 0.05, settle=5) is None
+    with pytest.raises(ValueError, match="settle"):
+        steps_to_tolerance(early, 0.0, 0.05, settle=-1)
+
+
 def test_inverted_gaussian_matches_formula():
     x, y = torch.tensor([0.1, -2.0]), torch.tensor([1.0, 0.5])
     expected = 2.3 - 1.6 * np.exp(-((x.numpy() - 0.35) ** 2 / (2 * 0.49) + (y.numpy() + 0.25) ** 2 / (2 * 1.69)))

@@ -51,11 +51,15 @@ def test_median_steps_counts_a_path_that_never_stays_as_infinite():
 
 def test_gradient_descent_on_a_quadratic_picks_an_interior_rate_below_the_stability_limit():
     """On w1² + 8·w2² GD diverges for lr > 1/8: the grid starting at 0.03, 0.1, 0.3 must find 0.1
-    (0.3 diverges, 0.03 is slower) without any extension; starting far below, it must climb to it."""
+    (0.3 diverges, 0.03 is slower) without any extension of the grid; because 0.3 diverged, finer points
+    between 0.1 and 0.3 are tried, and the pick stays interior (its upper neighbour fails without
+    diverging). Starting far below, it must climb to it."""
     make = lambda p, lr: SGD(p, lr=lr)  # noqa: E731
     near = tune_learning_rate(ill_conditioned_quadratic, (-3.0, 1.0), make, 60, target=0.0, tol=0.01, name="GD")
     assert near.best == pytest.approx(0.1) and near.interior
-    assert sorted(near.runs) == pytest.approx([0.03, 0.1, 0.3])
+    assert near.diverged(max(near.runs)) and not near.diverged(near.neighbours()[1])
+    assert min(near.runs) == pytest.approx(0.03) and max(near.runs) == pytest.approx(0.3)
+    assert len(near.runs) > 3 and all(0.1 < lr < 0.3 for lr in sorted(near.runs)[2:-1])
     assert near.path.label == "GD" and near.reached_count() == 2
     far = tune_learning_rate(ill_conditioned_quadratic, (-3.0, 1.0), make, 60, target=0.0, tol=0.01,
                              first=(-9, -8, -7))
@@ -105,3 +109,25 @@ def test_several_optimizers_are_tuned_and_survive_a_save_and_load(tmp_path):
         sweeps_from_state({"GD": {"runs": {}}})
     with pytest.raises(ValueError, match="empty"):
         tune_learning_rates(ill_conditioned_quadratic, (1.0, 1.0), {}, 5, target=0.0, tol=0.1)
+
+
+def test_a_pick_next_to_a_diverged_rate_is_refined_and_named_below_divergence():
+    """Candidates are scored only by steps to reach; a rate that diverges is not a "worse
+    neighbour". With a step count that favours the largest stable rate, the sweep must refine
+    towards the divergence edge and report the pick as below_divergence, not interior."""
+    fast = Path("p", np.zeros((3, 2)), np.array([1.0, 0.0, 0.0]))
+    sweep = Sweep("s", {0.1: [_path([1.0, 0.5, 0.0, 0.0])], 0.3: [fast], 1.0: [_path([1.0], diverged=1)]},
+                  target=0.0, tol=0.01)
+    assert sweep.best == pytest.approx(0.3) and not sweep.interior and sweep.below_divergence
+    assert sweep.edge_ratio() == pytest.approx(1 / 0.3)
+    sweep.runs[0.5] = [_path([1.0, 0.5, 0.2, 0.0])]      # a finer point between that does not diverge
+    sweep.runs = dict(sorted(sweep.runs.items()))
+    assert sweep.interior and not sweep.below_divergence
+
+
+def test_settle_is_kept_by_the_sweep_and_its_saved_state():
+    late = _path([5.0, 3.0, 2.0, 1.0, 0.01])
+    sweep = Sweep("s", {0.1: [late]}, target=0.0, tol=0.05, settle=2)
+    assert math.isinf(sweep.steps(0.1))
+    back = sweeps_from_state(sweeps_to_state({"s": sweep}))["s"]
+    assert back.settle == 2 and math.isinf(back.steps(0.1))
