@@ -48,6 +48,18 @@ def test_visible_lines_fit_the_code_column(page: Path):
     assert wide == [], wide
 
 
+HAND_KEPT_KEY = re.compile(r"\bcache_config\s*=|\bpaths_(?:to|from)_state\b|\bcached\(\s*\w+_(?:config|key)\b")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_hand_kept_cache_keys(page: Path):
+    """train(..., cache=True) and cached(fn, *args) derive their keys from the call (issue 29):
+    a page that writes a key by hand can let it go stale. Hidden cells count too."""
+    found = [f"{n}: {line.strip()[:70]}" for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+             if HAND_KEPT_KEY.search(line)]
+    assert found == [], found
+
+
 def test_the_checks_see_hidden_and_visible_cells_apart():
     text = ("```{code-cell} ipython3\n:tags: [remove-cell]\n\nglue('a', 1, display=False)\n```\n"
             "```{code-cell} ipython3\nx = 1\n```\n")
@@ -59,3 +71,7 @@ def test_the_checks_see_hidden_and_visible_cells_apart():
     finally:
         page.unlink()
     assert display_width("학습률") == 6 and display_width("lr") == 2
+    assert HAND_KEPT_KEY.search("train(m, o, l, t, 3, cache_config=key)")
+    assert HAND_KEPT_KEY.search("saved = cached(surface_config, measure)")
+    assert not HAND_KEPT_KEY.search("train(m, o, l, t, 3, cache=True)")
+    assert not HAND_KEPT_KEY.search("cached(sharpness_trajectory, model, x)")
