@@ -22,6 +22,11 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ -z "${DLDNA_N
   fi
 fi
 
+# A .venv left half-made by an interrupted run (no working python or no pip) is made again.
+if [ -d .venv ] && ! { [ -x .venv/bin/python ] && .venv/bin/python -m pip --version >/dev/null 2>&1; }; then
+  echo "[setup] .venv is incomplete (an interrupted set-up?): making it again"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
