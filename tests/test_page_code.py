@@ -48,6 +48,25 @@ def test_visible_lines_fit_the_code_column(page: Path):
     assert wide == [], wide
 
 
+MAX_CELL_LINES = 45   # "about 40" (issue 29): a visible, unfolded cell is one idea
+FOLDED = ("hide-input", "hide-cell")
+SOLUTION = re.compile(r"```\{solution-start\}.*?```\{solution-end\}", re.S)
+
+
+def unfolded_cells(page: Path) -> list[str]:
+    """Visible cells a reader sees open: not hidden, not folded, not inside a (collapsed) solution."""
+    text = SOLUTION.sub("", page.read_text(encoding="utf-8"))
+    return [m.group("src") for m in CELL.finditer(text)
+            if not any(tag in m.group("opts") for tag in HIDDEN + FOLDED)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_open_cells_are_short(page: Path):
+    long = [f"{len(src.strip().splitlines())} lines: {src.strip().splitlines()[0][:60]}"
+            for src in unfolded_cells(page) if len(src.strip().splitlines()) > MAX_CELL_LINES]
+    assert long == [], long
+
+
 HAND_KEPT_KEY = re.compile(r"\bcache_config\s*=|\bpaths_(?:to|from)_state\b|\bcached\(\s*\w+_(?:config|key)\b")
 
 
