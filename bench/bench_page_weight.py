@@ -32,7 +32,7 @@ def pages(site: Path) -> list[str]:
     out = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site)
-        if rel.parts[0] in NOT_PAGES or 'http-equiv="refresh"' in path.read_text(encoding="utf-8")[:2000]:
+        if rel.parts[0] in NOT_PAGES or 'http-equiv="refresh"' in path.read_text(encoding="utf-8")[:2000].lower():
             continue
         out.append(rel.as_posix())
     return out

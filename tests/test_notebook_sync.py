@@ -92,3 +92,12 @@ def test_colab_cell_installs_from_the_configured_repository(page: Path):
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert sync.SETUP_TAG in first_code.metadata.get("tags", []), "first code cell must be the Colab set-up cell"
     assert first_code.source.strip() == sync.setup_cell_source(sync.repository_url()).strip()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=ids)
+def test_committed_outputs_hold_no_stderr(page: Path):
+    """The build runs with -W, and myst-nb turns any stderr output (a warning a cell printed) into
+    a build warning: the committed outputs must be free of it too, so it is caught here, fast."""
+    found = [f"cell {n}: {''.join(o.get('text', ''))[:120]}" for n, cell in enumerate(_reader(page).cells)
+             for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+    assert found == [], found
