@@ -274,10 +274,20 @@ def _source_of_module(module_name: str | None) -> dict[str, Any]:
     top = module_name.split(".")[0]
     if file is None or top in sys.builtin_module_names:
         return {"version": _library_version(top)}
-    resolved = str(Path(file).resolve())
-    if any(resolved.startswith(root + os.sep) for root in _installed_roots()):
+    if _is_installed(file):
         return {"version": _library_version(top)}
     return {}   # a file of the reader's own: identified by its code, as a notebook's
+
+
+def _is_installed(file: str) -> bool:
+    """Whether ``file`` belongs to an installed library: under the interpreter's library folders
+    or in any ``site-packages``/``dist-packages`` folder, before or after resolving links (a
+    library linked in from another environment, as the Colab-like test does with torch, would
+    otherwise be described by its globals: the whole of torch, for minutes and gigabytes)."""
+    forms = {str(Path(file).absolute()), str(Path(file).resolve())}
+    if any(part in ("site-packages", "dist-packages") for form in forms for part in Path(form).parts):
+        return True
+    return any(form.startswith(root + os.sep) for form in forms for root in _installed_roots())
 
 
 class _Describer:

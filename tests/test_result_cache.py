@@ -166,3 +166,30 @@ def test_a_hit_restores_the_random_state_the_computation_left(tmp_cache):
     torch.manual_seed(1)   # another start: another result, computed (and kept beside the first)
     other = cached(directions, 4)
     assert not torch.equal(other, fresh)
+
+
+def test_a_library_linked_in_from_another_environment_is_identified_by_its_version(tmp_path, monkeypatch):
+    """The Colab-like test links torch into a fresh venv; resolving the link left torch outside that
+    venv's library folders, so the key walked torch's globals (minutes, 14 GB). Installed code is
+    known by its folder name before or after resolving links."""
+    import importlib
+    import sys
+
+    from dldna_helpers import keys
+
+    target = tmp_path / "other-env" / "lib" / "python3.11" / "site-packages" / "linkedlib_probe"
+    target.mkdir(parents=True)
+    (target / "__init__.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    linked = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    linked.mkdir(parents=True)
+    (linked / "linkedlib_probe").symlink_to(target)
+    monkeypatch.syspath_prepend(str(linked))
+    module = importlib.import_module("linkedlib_probe")
+    try:
+        assert keys._is_installed(module.__file__)
+        assert "version" in keys._source_of_module("linkedlib_probe")
+        own = tmp_path / "mine.py"
+        own.write_text("x = 1\n", encoding="utf-8")
+        assert not keys._is_installed(str(own))   # a reader's own file is described by its code
+    finally:
+        sys.modules.pop("linkedlib_probe", None)
