@@ -504,7 +504,9 @@ _FORM_CSS = """
 def _field_html(f: Mapping[str, Any], form_id: str) -> str:
     e = html.escape
     if f["kind"] == "choice":
-        opts = "".join(f"<label class='dldna-option'><input type='radio' name='{f['key']}' value='{o['key']}'> "
+        # each option its own id, so that its wrapping <label> names it (and tests can find it)
+        opts = "".join(f"<label class='dldna-option'><input type='radio' name='{f['key']}' value='{o['key']}' "
+                       f"id='{e(form_id)}-{e(f['key'])}-{e(o['key'])}'> "
                        f"{e(o['text'])}</label>" for o in f["options"])
         return f"<fieldset class='dldna-field'><legend>{e(f['prompt'])}</legend>{opts}</fieldset>"
     box = f"{form_id}-{f['key']}"

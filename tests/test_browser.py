@@ -86,6 +86,8 @@ async () => {
   window.scrollTo(0, document.body.scrollHeight);
   const main = document.querySelector("main") || document.body;
   const imgs = [...main.querySelectorAll("img")];
+  // a lazy image inside a closed <details> (a folded solution) never loads on its own: ask for all
+  imgs.forEach((img) => { if (img.loading === "lazy") img.loading = "eager"; });
   await Promise.all(imgs.map((img) => img.complete ? null : new Promise((done) => {
     img.addEventListener("load", done); img.addEventListener("error", done); setTimeout(done, 15000);
   })));

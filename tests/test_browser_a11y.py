@@ -115,14 +115,20 @@ def test_axe_and_korean_interface_on_the_fixture(fixture, page, scheme):
 
 
 # ------------------------------------------------------------------ names of controls
-NAMES_JS = """() => [...document.querySelectorAll(
-    ".dldna-figure-slider input, .dldna-checker input, .dldna-checker select, .dldna-checker textarea")]
-  .filter((el) => el.type !== "hidden" && el.type !== "submit")
-  .map((el) => {
-    const label = (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest("label");
-    return {id: el.id, type: el.type, label: label ? label.textContent.replace(/\\s+/g, " ").trim() : null,
-            valuetext: el.getAttribute("aria-valuetext")};
-  })"""
+NAMES_JS = """() => {
+  // folded parts are opened first, as a reader does (hidden content leaves the accessibility tree):
+  // <details> of folded cells, and the solutions' toggle buttons (sphinx-togglebutton)
+  document.querySelectorAll("details").forEach((d) => { d.open = true; });
+  document.querySelectorAll('button.toggle-button[aria-expanded="false"]').forEach((b) => b.click());
+  return [...document.querySelectorAll(
+      ".dldna-figure-slider input, .dldna-checker input, .dldna-checker select, .dldna-checker textarea")]
+    .filter((el) => el.type !== "hidden" && el.type !== "submit")
+    .map((el) => {
+      const label = (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest("label");
+      return {id: el.id, type: el.type, label: label ? label.textContent.replace(/\\s+/g, " ").trim() : null,
+              valuetext: el.getAttribute("aria-valuetext")};
+    });
+}"""
 
 
 def accessible_name(page, element_id: str) -> str | None:
