@@ -30,6 +30,7 @@ SITE = Path(os.environ.get("DLDNA_SITE_DIR", ROOT / "_build" / "html"))
 SHOTS = Path(os.environ.get("DLDNA_SCREENSHOTS", ROOT / "screenshots"))
 NOT_PAGES = {"_static", "_sources", "_images", "vendor", "_sphinx_design_static"}
 MISSING = "(no built site)"
+MAX_CODE_SHARE = 0.30   # of a page's height at the desktop width (issue 29)
 
 pytestmark = pytest.mark.browser
 
@@ -111,6 +112,12 @@ async () => {
   }
   const outputs = [...main.querySelectorAll(".cell_output, .output")];
   const launch = [...document.querySelectorAll(".dropdown-launch-buttons a")].map((a) => a.href);
+  // code the reader sees: cell inputs rendered now (a folded hide-input cell or a closed solution
+  // is not; its <details> content keeps an offsetParent, so visibility is asked, not inferred)
+  const article = document.querySelector("article.bd-article") || main;
+  const codePx = [...article.querySelectorAll(".cell_input")]
+    .filter((c) => c.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
+    .reduce((sum, c) => sum + c.getBoundingClientRect().height, 0);
   window.scrollTo(0, 0);  // full-page screenshots are composed from the top
   return {
     outputImages: main.querySelectorAll(".cell_output img").length,
@@ -127,6 +134,8 @@ async () => {
     launch,
     widgetViews: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
     widgetsRendered: document.querySelectorAll(".jupyter-widgets, .widget-container, .widget-box").length,
+    codePx,
+    articlePx: article.getBoundingClientRect().height,
   };
 }
 """
@@ -163,6 +172,11 @@ def test_page(page_path, site, base_url, browser):
         rel = colab.split("/blob/", 1)[1].split("/", 1)[1]
         assert rel.endswith(".ipynb") and (ROOT / rel).is_file(), \
             f"{page_path}: the Colab button opens {rel}, which is not a notebook in the repository"
+    # the page is prose, figures and tables first: open code at most 30% of its height at 1280 px
+    share = facts["codePx"] / max(facts["articlePx"], 1)
+    assert share <= MAX_CODE_SHARE, (
+        f"{page_path}: open code cells take {share:.0%} of the page's height ({facts['codePx']:.0f} of "
+        f"{facts['articlePx']:.0f} px at 1280 px); fold plotting and table code with the hide-input tag")
     assert facts["widgetViews"] == 0, (
         f"{page_path}: saves ipywidgets views, which the site no longer ships a widget manager for "
         "(interactive outputs are HTML/JavaScript: dldna_helpers.widgets)")
