@@ -133,6 +133,9 @@ def versus_baseline(diffs: Mapping[str, Difference], base: str, quantity: str = 
     lower = [n for n, d in diffs.items() if d is not None and d.sign < 0]
     higher = [n for n, d in diffs.items() if d is not None and d.sign > 0]
     undecided = [n for n, d in diffs.items() if d is None or d.sign == 0]
+    if not lower and not higher:   # "none lower, none higher, the remaining seven" reads oddly
+        return (f"{_listed(undecided)} 모두 {base}{josa(base, '과/와')}의 차이가 오차 범위 안이라, "
+                f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮거나 높은 최적화기는 없었습니다")
     text = (f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮은 최적화기는 "
             + (f"{_listed(lower)}였고" if lower else "없었고"))
     text += ", 분명히 높은 것은 " + (_listed(higher) if higher else "없었")

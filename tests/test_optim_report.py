@@ -45,8 +45,11 @@ def test_versus_baseline_sorts_every_name_once():
     assert text == ("SGD+모멘텀보다 오차율이 분명히 낮은 최적화기는 1개(Adam)였고, 분명히 높은 것은 1개(Sophia)"
                     "이며, 나머지 1개(Lion)는 SGD+모멘텀과의 차이가 오차 범위 안이라 가릴 수 없습니다")
     assert orep.versus_baseline({"Adam": diff(1, 0.5)}, "SGD").endswith("분명히 높은 것은 1개(Adam)입니다")
-    assert orep.versus_baseline({"Adam": diff(0, 0.5)}, "SGD").startswith(
-        "SGD보다 오차율이 분명히 낮은 최적화기는 없었고, 분명히 높은 것은 없었으며,")
+    assert orep.versus_baseline({"Adam": diff(0, 0.5), "Lion": diff(-1, 0.5)}, "SGD").startswith(
+        "SGD보다 오차율이 분명히 낮은 최적화기는 1개(Lion)였고, 분명히 높은 것은 없었으며,")
+    assert orep.versus_baseline({"Adam": diff(0, 0.5), "Lion": diff(0.1, 0.5)}, "SGD+모멘텀", "학습 손실") == (
+        "2개(Adam, Lion) 모두 SGD+모멘텀과의 차이가 오차 범위 안이라, SGD+모멘텀보다 학습 손실이 분명히 "
+        "낮거나 높은 최적화기는 없었습니다")
 
 
 def test_loss_difference_leaves_diverged_seeds_out_of_both_sides():
@@ -117,7 +120,7 @@ def test_differences_survive_identical_runs_and_too_few_seeds():
     text = orep.clear_pairs({("A", "B"): None, ("A", "C"): diff(0.1, 0.5)})
     assert text == "1쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다(끝까지 학습한 시드가 모자란 1쌍은 비교하지 않았습니다)"
     assert orep.clear_pairs({("A", "B"): None}) == "1쌍 모두 끝까지 학습한 시드가 모자라 비교하지 않았습니다"
-    assert "나머지 1개(Adam)" in orep.versus_baseline({"Adam": None}, "SGD")
+    assert orep.versus_baseline({"Adam": None}, "SGD").startswith("1개(Adam) 모두 SGD와의 차이가")
 
 
 def test_cifar_sizes_sentence_with_and_without_data():
