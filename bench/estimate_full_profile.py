@@ -97,8 +97,9 @@ SEARCH_EXTRA = 2   # points a search adds to its first grid, typically (5.2, qui
 # for the target and a 10-step check: about 3,300 LossSlice steps (counted at page seed 0)
 SLICE_STEPS = 3300
 # 5.5's sharpness runs: five full-length GD runs (three learning rates, two that change it
-# halfway), λ_max every 5 steps by 16 Lanczos iterations; a momentum run over a quarter of the
-# steps, measured every 3; then three 100-iteration checks of the top six eigenvalues
+# halfway), λ_max every 5 steps by 16 Lanczos iterations; momentum runs over a quarter of the
+# steps (η = 0.2, measured every 3) and a third (η = 0.1, every 5); then three 100-iteration
+# checks of the top six eigenvalues
 SHARPNESS_RUNS, SHARPNESS_EVERY, SHARPNESS_ITER = 5, 5, 16
 MOMENTUM_EVERY = 3
 SHARPNESS_CHECKS, CHECK_K, CHECK_ITER = 3, 6, 100
@@ -307,7 +308,8 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
     n_seeds_dyn, warmup = len(p.dynamics_seeds), max(1, p.dynamics_epochs // 3)
     n_train, steps_per_epoch = fm[0], _steps(fm[0], b)
     sharp_samples = SHARPNESS_RUNS * (p.sharpness_steps // SHARPNESS_EVERY + 1) \
-        + (p.sharpness_steps // 4) // MOMENTUM_EVERY + 1
+        + (p.sharpness_steps // 4) // MOMENTUM_EVERY + 1 \
+        + (p.sharpness_steps // 3) // SHARPNESS_EVERY + 1
     pages["book/training_dynamics"] = [
         # the phases run, Kaiming and default init, with the gradient-noise probe: at every epoch
         # end one full-batch gradient and one gradient per minibatch (about two epochs of steps)
@@ -324,9 +326,15 @@ def page_work(p: Profile) -> dict[str, list[Item]]:
                                 tracked=True)],
         Item("warmup: λ_max probe", HessianCell(MLP_NET, min(PROBE_SAMPLES, n_train), "probe"),
              n_seeds_dyn * (warmup + 1)),
+        # its convergence check: the warmup epochs again per seed, and λ_max at the start and at the
+        # end of warmup by 10 and by up to 200 iterations (counted as 21 ten-iteration probes)
+        Item("warmup check: training", TrainStep(MLP_NET, "torch.SGD", b),
+             n_seeds_dyn * warmup * steps_per_epoch),
+        Item("warmup check: λ_max", HessianCell(MLP_NET, min(PROBE_SAMPLES, n_train), "probe"),
+             n_seeds_dyn * 2 * 21),
         # full-batch GD (one step = one batch of every image) and λ_max along the way
         Item("sharpness: full-batch GD", TrainStep(SHARP_NET, "torch.SGD", p.sharpness_train),
-             SHARPNESS_RUNS * p.sharpness_steps + p.sharpness_steps // 4),
+             SHARPNESS_RUNS * p.sharpness_steps + p.sharpness_steps // 4 + p.sharpness_steps // 3),
         Item("sharpness: λ_max (Lanczos)", HessianCell(SHARP_NET, p.sharpness_train, "sharpness"), sharp_samples),
         Item("sharpness: top-6 check", HessianCell(SHARP_NET, p.sharpness_train, "check"), SHARPNESS_CHECKS),
     ]

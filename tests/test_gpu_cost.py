@@ -95,7 +95,9 @@ def test_the_estimate_counts_every_profile_dependent_run():
     assert len(cifar) == 2 * 3 * len(full.cifar_seeds)
     assert all(i.unit.batch == full.cifar_batch for i in cifar)
     sharp = {i.what: i for i in work["book/training_dynamics"] if i.what.startswith("sharpness")}
-    assert sharp["sharpness: full-batch GD"].count == 5 * full.sharpness_steps + full.sharpness_steps // 4
+    # five full-length GD runs and two momentum runs (a quarter and a third of the steps)
+    assert sharp["sharpness: full-batch GD"].count == (5 * full.sharpness_steps + full.sharpness_steps // 4
+                                                       + full.sharpness_steps // 3)
     assert sharp["sharpness: full-batch GD"].unit.batch == full.sharpness_train
     assert sharp["sharpness: λ_max (Lanczos)"].unit.kind == "sharpness"
     assert sharp["sharpness: λ_max (Lanczos)"].count >= 5 * (full.sharpness_steps // 5)   # every 5 steps
