@@ -42,9 +42,10 @@ import traceback
 import warnings
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
+import numpy.random  # noqa: F401 - imported now, not lazily inside map_runs: see _random_state
 import torch
 
 JOBS_ENV = "DLDNA_JOBS"   # the same variable sets the book build's and the test run's workers
@@ -127,6 +128,8 @@ def worker_count(n_tasks: int, jobs: int | None = None) -> int:
 
 
 def _random_state() -> tuple:
+    # numpy 2 imports numpy.random on first use; a Ctrl-C that lands inside that import (of a
+    # compiled module) was swallowed there and lost (tests/test_faults.py): it is imported above.
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
     return random.getstate(), np.random.get_state(), torch.get_rng_state(), cuda
 
@@ -253,6 +256,32 @@ def _died(w: _Worker, task: Any) -> RuntimeError:
         "in this process and see the task's own error.")
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives while workers are forked and raise it once they all exist.
+
+    A SIGINT whose Python handler runs inside ``os.fork``'s at-fork hooks (logging registers one)
+    raises KeyboardInterrupt there, where Python only prints "Exception ignored" and goes on: the
+    interrupt was lost and a hung task then held the kernel forever (seen under load in
+    tests/test_faults.py). Here the handler only notes the signal; it is raised after the forks,
+    where ``_run_forked``'s ``finally`` stops the workers. Signals can be handled only in the
+    main thread; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        if callable(previous):
+            previous(signal.SIGINT, None)   # default_int_handler raises KeyboardInterrupt
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+
 def _run_forked(fn: Callable[..., T], todo: list[tuple], start: tuple, n_workers: int,
                 timeout: float | None) -> list[T]:
     """The tasks in ``n_workers`` forked processes; results are taken as they arrive (only one
@@ -270,7 +299,8 @@ def _run_forked(fn: Callable[..., T], todo: list[tuple], start: tuple, n_workers
             # threads) may deadlock; the workers touch none of the kernel's locks or sockets.
             warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
                                     category=DeprecationWarning)
-            workers = [_Worker(context) for _ in range(n_workers)]
+            with _sigint_deferred():
+                workers = [_Worker(context) for _ in range(n_workers)]
         for w in workers:
             index = next(queue, None)
             if index is not None:
