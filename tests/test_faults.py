@@ -282,7 +282,11 @@ def test_a_corrupted_data_cache_is_refused_and_decoded_again(fake_debian, tmp_ca
 
 # ------------------------------------------------------------------ 4. map_runs can be interrupted
 HUNG = textwrap.dedent("""
-    import os, sys, time, torch
+    import os, signal, sys, time, torch
+    # Ctrl-C raises KeyboardInterrupt, as in a Jupyter kernel, even when this test runs under a shell
+    # that started it in the background (bash then hands every child SIGINT ignored, and Python keeps
+    # an ignored SIGINT ignored: the child would never hear the interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     torch.set_num_threads(1)
     from dldna_helpers.parallel import map_runs
 
