@@ -1,9 +1,9 @@
-"""Wall time of the book build and of the notebook tests, in parallel vs one at a time.
+"""Wall time of the book build and of the other-seeds check, in parallel vs one at a time.
 
 Both are run side by side on this machine from the same state: the build from an empty
-training cache each time (so both variants train everything), the notebook regression tests
-(nbval) from the cache that build left. Prints the times and, last, the ratios
-parallel/serial (target for the build: at most 0.65 on 2 cores).
+training cache each time (so both variants train everything), the other-seeds check
+(scripts/check_other_seeds.py, seed set 1) sharing the cache that build left, as CI does. Prints
+the times and, last, the ratios parallel/serial (target for the build: at most 0.65 on 2 cores).
 
 Usage: .venv/bin/python bench/bench_parallel.py [--jobs N] [--skip-tests]
 """
@@ -35,9 +35,6 @@ def main() -> None:
     args = parser.parse_args()
     base = dict(os.environ, DLDNA_PROFILE="quick", DLDNA_ALLOW_STANDIN="1", DLDNA_NO_APT="1",
                 OMP_WAIT_POLICY="PASSIVE")
-    notebooks = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("book/*.ipynb"), *ROOT.glob("exercises/*.ipynb")])
-    nbval = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *notebooks, "--nbval",
-             "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
     build: dict[int, float] = {}
     tests: dict[int, float] = {}
     for jobs in (1, args.jobs):
@@ -46,12 +43,13 @@ def main() -> None:
             build[jobs] = timed(["bash", "scripts/build_book.sh", "--all"], env)
             print(f"book build, {jobs} worker(s), empty cache: {build[jobs]:.0f} s", flush=True)
             if not args.skip_tests:
-                extra = ["-n", str(jobs), "--dist", "loadfile"] if jobs > 1 else []
-                tests[jobs] = timed([*nbval, *extra], env)
-                print(f"notebook tests (nbval), {jobs} worker(s), warm cache: {tests[jobs]:.0f} s", flush=True)
+                seeds = [sys.executable, "scripts/check_other_seeds.py", "--set", "1", "--jobs", str(jobs),
+                         "--cache", cache]
+                tests[jobs] = timed(seeds, env)
+                print(f"other-seeds check, {jobs} worker(s), the build's cache: {tests[jobs]:.0f} s", flush=True)
     summary = f"book build parallel/serial = {build[args.jobs] / build[1]:.2f} ({args.jobs} workers)"
     if tests:
-        summary += f"; nbval parallel/serial = {tests[args.jobs] / tests[1]:.2f}"
+        summary += f"; other-seeds check parallel/serial = {tests[args.jobs] / tests[1]:.2f}"
     print(summary)
 
 

@@ -286,7 +286,7 @@ STRICT_CLAIMS_ENV = "DLDNA_STRICT_CLAIMS"
 
 
 def claims_are_strict() -> bool:
-    """True where a contradicted claim must fail (the book build, nbval, CI: they set
+    """True where a contradicted claim must fail (the book build, the tests, CI: they set
     ``$DLDNA_STRICT_CLAIMS=1``); a reader's own run (Colab, Binder, Jupyter) only gets a note."""
     from .env import env_flag
 

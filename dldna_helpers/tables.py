@@ -8,9 +8,9 @@ unnamed column (axe-core: ``empty-table-header``). A page ends a table cell with
 - a default 0…n index is dropped; a meaningful index (optimizer names, learning rates) becomes the
   first column, headed by the index's name (an unnamed one is an error: say what it holds);
 - every column header must be non-empty;
-- the HTML is a plain ``<table>`` (``DataFrame.to_html``, deterministic, so nbval can compare it)
+- the HTML is a plain ``<table>`` (``DataFrame.to_html``, deterministic, so a stored output can be compared)
   with the caption as ``<caption>``, in a box that scrolls sideways on a phone and can be reached
-  with the keyboard; the plain-text form (terminals, nbval) is ``to_string`` without the index.
+  with the keyboard; the plain-text form (terminals, output comparisons) is ``to_string`` without the index.
 """
 from __future__ import annotations
 

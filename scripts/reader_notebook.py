@@ -16,7 +16,7 @@ open the page's ``.ipynb``, so its markdown must read like the site:
   ``jupyter.source_hidden``/``outputs_hidden`` and Colab's form view for code), so "Run all"
   does not put the answers in front of the reader unasked.
 
-Code cells are left as they are (nbval compares their outputs), except that a solution's
+Code cells are left as they are (tests/test_notebook_outputs.py compares their outputs), except that a solution's
 code cell and a cell the site hides (``remove-cell``, ``remove-input``: glue and claim
 checks) gain a ``# @title`` line, which Colab needs for its form view.
 """

@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite: build the book with -W (a broken page fails), then pytest:
-# unit, reference-parity and bad-input tests, the notebook regression check (nbval
-# re-executes every committed notebook and compares its outputs), and browser checks
-# of the built site.
+# unit, reference-parity and bad-input tests, the notebook regression check (the outputs
+# stored in every committed notebook against the build's fresh execution of its page:
+# tests/test_notebook_outputs.py), and browser checks of the built site.
 set -euo pipefail
 # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning made
 # torch 5-10x slower (measured in bench/bench_landscape.py). Must be set before torch loads.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-# A contradicted claim fails the build and nbval (a reader's own run only prints a note).
+# A contradicted claim fails the build and the tests (a reader's own run only prints a note).
 export DLDNA_STRICT_CLAIMS="${DLDNA_STRICT_CLAIMS:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 bash "$ROOT/scripts/build_pdf.sh"   # the printed book from the same build (tests/test_pdf.py)
 cd "$ROOT"
-notebooks=$(ls book/*.ipynb exercises/*.ipynb 2>/dev/null || true)
-# One worker per core; --dist loadfile keeps each notebook (one kernel, cells in order) and each
-# test module on one worker. DLDNA_JOBS=1 runs everything in this process, in order.
+# One worker per core; --dist loadfile keeps each test module (and its module-scoped browser
+# or environment fixture) on one worker. DLDNA_JOBS=1 runs everything in this process, in order.
 jobs="${DLDNA_JOBS:-$(nproc)}"
 parallel=()
 [ "$jobs" -gt 1 ] && parallel=(-n "$jobs" --dist loadfile)
-.venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" tests $notebooks \
-  --nbval --nbval-current-env --nbval-cell-timeout=900 \
-  --nbval-sanitize-with tests/nbval_sanitize.cfg "$@"
+.venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" tests "$@"

@@ -1,7 +1,8 @@
 """Regenerate the paired ``.ipynb`` of each MyST page and store its executed outputs.
 
 The ``.md`` files are the sources the book is built from. Their ``.ipynb`` twins are
-what Colab and Binder open and what nbval compares against, so they must hold the
+what Colab and Binder open, and tests/test_notebook_outputs.py compares their outputs with
+the build's execution, so they must hold the
 outputs of a plain nbclient execution (Jupyter Book's executed copies drop glue
 outputs). This script, for each page given (default: every notebook page in _toc.yml):
 

@@ -1,5 +1,5 @@
 """Each MyST page and the notebook generated from it (what Colab, Binder and Thebe open, and
-what nbval checks) agree, and that notebook reads like the site: plain markdown, the site's
+whose stored outputs tests/test_notebook_outputs.py checks) agree, and that notebook reads like the site: plain markdown, the site's
 numbers written in, solutions collapsed."""
 from __future__ import annotations
 
