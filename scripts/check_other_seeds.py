@@ -4,7 +4,7 @@ A page is built with its own seed (``SEED = page_seed(0)``) and the comparison s
 profile (``init_seeds = (0, 1, 2)`` …). A sentence that is true only for those draws is not a
 finding. This script executes pages again with ``$DLDNA_PAGE_SEED`` set and every ``*_seeds`` size
 of the profile shifted to fresh seeds, with strict claims (a contradicted claim is an error), in an
-empty cache of its own, and reports each page's result.
+empty cache of its own (or, with ``--cache``, the build's run cache: see ``run_pages``), and reports each page's result.
 
 It also compares the verdict of every comparison the pages word (``report.compare``: A clearly
 below B, clearly above, or not decided) with the verdicts of the build (``_build/verdicts``, written by
@@ -79,11 +79,17 @@ def compare_verdicts(reference: dict[tuple, int], other: dict[tuple, int]) -> tu
 
 
 def run_pages(pages: list[Path], seed_set: int, jobs: int, timeout: int = 900,
-              verdicts: Path | None = None) -> list[tuple[str, float, str]]:
+              verdicts: Path | None = None, cache: Path | None = None) -> list[tuple[str, float, str]]:
     """Execute ``pages`` with seed set ``seed_set``; (page, seconds, error or "") per page. The
-    verdicts of their comparisons go to ``verdicts`` (a folder) when given."""
+    verdicts of their comparisons go to ``verdicts`` (a folder) when given.
+
+    ``cache`` is the run cache (default: a new empty one). Sharing the build's cache is sound: a
+    run's key is everything that decides its result, this commit's code included, and a hit is
+    verified before it is served. A run the seeds do not change (a synthetic surface, a fixed
+    simulation) is then read back instead of computed twice; every run the seeds change has
+    another key and is computed afresh."""
     sizes = other_seed_sizes(seed_set)
-    cache = Path(tempfile.mkdtemp(prefix=f"dldna-seeds-{seed_set}-"))
+    cache = Path(cache) if cache is not None else Path(tempfile.mkdtemp(prefix=f"dldna-seeds-{seed_set}-"))
     os.environ.update(DLDNA_PAGE_SEED=str(seed_set), DLDNA_PROFILE_SIZES=json.dumps(sizes),
                       DLDNA_STRICT_CLAIMS="1", DLDNA_PROFILE="quick", DLDNA_CACHE_DIR=str(cache),
                       DLDNA_VERDICT_DIR=str(verdicts or cache / "verdicts"))
@@ -107,6 +113,8 @@ def main() -> int:
     parser.add_argument("pages", nargs="*", type=Path, help="MyST pages (default: every notebook page)")
     parser.add_argument("--set", dest="seed_set", type=int, default=1, help="which other seeds (1, 2, …)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="pages executed at once")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="run cache to share (e.g. the build's $DLDNA_CACHE_DIR); default: a new empty one")
     args = parser.parse_args()
     pages = [p.resolve() for p in args.pages] or notebook_pages()
     missing = [str(p) for p in pages if not p.exists()]
@@ -114,7 +122,7 @@ def main() -> int:
         parser.error(f"no such page: {', '.join(missing)}")
     start = time.perf_counter()
     verdicts = Path(tempfile.mkdtemp(prefix="dldna-verdicts-"))
-    results = run_pages(pages, args.seed_set, args.jobs, verdicts=verdicts)
+    results = run_pages(pages, args.seed_set, args.jobs, verdicts=verdicts, cache=args.cache)
     failed = [name for name, _, error in results if error]
     print(f"[seeds] {len(results) - len(failed)} of {len(results)} pages hold their claims with seed set "
           f"{args.seed_set} ({time.perf_counter() - start:.0f} s)", flush=True)

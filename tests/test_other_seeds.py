@@ -3,7 +3,8 @@
 Every page is executed again with another page seed and every comparison seed of the quick profile
 moved to fresh ones, with strict claims: a sentence that holds only for the build's own draws fails
 here. The build checks the seeds the site shows; this checks one other set (set 1: page seed 1,
-comparison seeds (3, 4, 5)); `scripts/check_other_seeds.py --set 2` runs another by hand."""
+comparison seeds (3, 4, 5)); `scripts/check_other_seeds.py --set 2` runs another by hand. It shares
+the build's run cache, so a run that no seed changes is computed once."""
 from __future__ import annotations
 
 import sys
@@ -73,7 +74,11 @@ def test_every_page_holds_its_claims_with_other_seeds(monkeypatch, tmp_path):
         monkeypatch.setenv(key, os.environ.get(key, ""))   # restored after the test
     jobs = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     verdicts = tmp_path / "verdicts"
-    results = check_other_seeds.run_pages(notebook_pages(), 1, jobs, verdicts=verdicts)
+    # the build's run cache (CI: $DLDNA_CACHE_DIR, filled by this commit's build): runs the seeds
+    # do not change are read back; see check_other_seeds.run_pages
+    from dldna_helpers.env import cache_root
+
+    results = check_other_seeds.run_pages(notebook_pages(), 1, jobs, verdicts=verdicts, cache=cache_root()[0])
     failed = {name: error for name, _, error in results if error}
     assert not failed, "pages whose claims do not hold with other seeds:\n" + "\n\n".join(
         f"{name}:\n{error}" for name, error in failed.items())
