@@ -70,6 +70,15 @@ class TensorData:
     def __len__(self) -> int:
         return len(self.y)
 
+    def inputs_finite(self) -> bool:
+        """Whether every input value is finite. Computed once, and again only when ``x`` is replaced or
+        changed in place (torch counts in-place writes in ``_version``)."""
+        stamp = (id(self.x), self.x.data_ptr(), self.x._version)
+        if getattr(self, "_finite_stamp", None) != stamp:
+            self._finite = not self.x.is_floating_point() or bool(torch.isfinite(self.x).all())
+            self._finite_stamp = stamp
+        return self._finite
+
     def subset(self, n: int | None, seed: int = 0) -> "TensorData":
         """A seeded random subset of ``n`` samples (``None``, or ``n`` ≥ the size: everything)."""
         idx = _subset_indices(len(self), n, seed)
@@ -400,6 +409,11 @@ class TensorLoader:
     def __len__(self) -> int:
         n = len(self.data)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def inputs_known_finite(self) -> bool:
+        """True when every batch this loader yields is known to be finite without looking at it: the
+        batches are slices of data found finite (no augmentation makes new values)."""
+        return self.augment is None and self.data.inputs_finite()
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.data)

@@ -254,9 +254,15 @@ def _installed_roots() -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=None)
+def _distributions_of_modules() -> dict[str, list[str]]:
+    # scans every installed distribution's file list: once per process, not once per library
+    return importlib.metadata.packages_distributions()
+
+
+@functools.lru_cache(maxsize=None)
 def _library_version(top: str) -> str:
     try:
-        dists = importlib.metadata.packages_distributions().get(top) or [top]
+        dists = _distributions_of_modules().get(top) or [top]
         return f"{dists[0]}=={importlib.metadata.version(dists[0])}"
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return f"python {sys.version.split()[0]}"

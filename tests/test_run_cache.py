@@ -277,6 +277,27 @@ def test_nan_inputs_are_a_data_problem_not_a_divergence():
         train(model, torch.optim.SGD(model.parameters(), lr=0.1), _loader(), TensorLoader(bad, 256), 1)
 
 
+def test_inputs_found_finite_are_checked_again_after_an_in_place_change():
+    """Evaluation checks an in-memory loader's data once, not every epoch; a value written into it
+    later (in place, or a new tensor) must still be found."""
+    from dldna_helpers.training import DataProblemError, evaluate
+
+    data, model = _data(), _model()
+    loader = TensorLoader(data, 64)
+    evaluate(model, loader)
+    assert loader.inputs_known_finite()
+    data.x[3, 0, 0, 0] = float("inf")
+    with pytest.raises(DataProblemError, match="evaluation batch 0 contains 1 non-finite"):
+        evaluate(model, loader)
+    data.x = data.x.clone()
+    data.x[3, 0, 0, 0] = 0.0
+    evaluate(model, loader)
+    data.x = data.x.clone().index_fill_(0, torch.tensor([70]), float("nan"))
+    with pytest.raises(DataProblemError, match="evaluation batch 1 contains"):
+        evaluate(model, loader)
+    assert not TensorLoader(data, 64, augment=lambda x, g: x).inputs_known_finite()
+
+
 # ------------------------------------------------------------------ 4. damaged caches heal
 def _truncate(path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
