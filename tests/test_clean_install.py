@@ -18,7 +18,7 @@ sizes ($DLDNA_PROFILE_SIZES): several seeds (mean ± std tables), the whole-data
 default-size CIFAR models and all the optimizers a page uses in `full`. So one execution checks
 both that a notebook runs alone in a reader's environment and that no cell breaks only in
 `full` (instead of on a reader's GPU). The quick profile, with its real sizes, is executed by
-the book build and by nbval.
+the book build and, with other seeds, by tests/test_other_seeds.py.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -169,8 +170,10 @@ def _execute_alone(notebook: Path, env: dict[str, str], workdir: Path) -> tuple[
         "resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
         "nbformat.write(nb, sys.argv[1])\n"
     )
+    start = time.perf_counter()
     run = subprocess.run([sys.executable, "-c", script, str(target), str(workdir)], env=env, cwd=workdir,
                          capture_output=True, text=True, timeout=1800)
+    print(f"[clean] {notebook.name}: {time.perf_counter() - start:.0f} s", flush=True)
     return notebook.name, "" if run.returncode == 0 else (run.stdout[-2000:] + run.stderr[-4000:])
 
 
