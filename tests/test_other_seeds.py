@@ -4,7 +4,10 @@ Every page is executed again with another page seed and every comparison seed of
 moved to fresh ones, with strict claims: a sentence that holds only for the build's own draws fails
 here. The build checks the seeds the site shows; this checks one other set (set 1: page seed 1,
 comparison seeds (3, 4, 5)); `scripts/check_other_seeds.py --set 2` runs another by hand. It shares
-the build's run cache, so a run that no seed changes is computed once."""
+the build's run cache, so a run that no seed changes is computed once.
+
+`scripts/run_tests.sh` (the README's test command, and CI) runs the same check as a script beside the
+PDF and pytest, and deselects the slow test here; run alone, pytest runs it."""
 from __future__ import annotations
 
 import sys

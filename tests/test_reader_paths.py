@@ -4,6 +4,7 @@ static form instead of an object repr (ipywidgets 7 on Colab, 8 elsewhere)."""
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import importlib.metadata
 import re
@@ -58,8 +59,13 @@ def _third_party_imports() -> dict[str, set[str]]:
             if m not in sys.stdlib_module_names and m != PACKAGE and m not in KERNEL_MODULES}
 
 
+@functools.lru_cache(maxsize=None)
+def _module_distributions() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()   # a scan of every installed distribution: once
+
+
 def _distribution(module: str) -> str:
-    dists = importlib.metadata.packages_distributions().get(module)
+    dists = _module_distributions().get(module)
     assert dists, f"{module!r} is imported but no installed distribution provides it"
     return _name(dists[0])
 
