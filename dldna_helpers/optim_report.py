@@ -127,23 +127,31 @@ def _listed(names: Sequence[str]) -> str:
     return f"{len(names)}개({', '.join(names)})"
 
 
-def versus_baseline(diffs: Mapping[str, Difference], base: str, quantity: str = "오차율") -> str:
+def versus_baseline(diffs: Mapping[str, Difference | None], base: str, quantity: str = "오차율") -> str:
     """Each name's ``name − base`` difference sorted into clearly lower, clearly higher and
-    undecided, in one sentence (no full stop)."""
-    lower = [n for n, d in diffs.items() if d is not None and d.sign < 0]
-    higher = [n for n, d in diffs.items() if d is not None and d.sign > 0]
-    undecided = [n for n, d in diffs.items() if d is None or d.sign == 0]
+    undecided, in one sentence (no full stop). A name whose difference is ``None`` (too few seeds
+    finished on one side) is named as not compared, not counted among the undecided."""
+    missing = [n for n, d in diffs.items() if d is None]
+    diffs = {n: d for n, d in diffs.items() if d is not None}
+    if not diffs:
+        if not missing:
+            raise ValueError("no differences to report")
+        return f"{_listed(missing)} 모두 끝까지 학습한 시드가 모자라 {base}{josa(base, '과/와')} 비교하지 않았습니다"
+    skipped = f"(끝까지 학습한 시드가 모자란 {_listed(missing)}는 비교하지 않았습니다)" if missing else ""
+    lower = [n for n, d in diffs.items() if d.sign < 0]
+    higher = [n for n, d in diffs.items() if d.sign > 0]
+    undecided = [n for n, d in diffs.items() if d.sign == 0]
     if not lower and not higher:   # "none lower, none higher, the remaining seven" reads oddly
         return (f"{_listed(undecided)} 모두 {base}{josa(base, '과/와')}의 차이가 오차 범위 안이라, "
-                f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮거나 높은 최적화기는 없었습니다")
+                f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮거나 높은 최적화기는 없었습니다" + skipped)
     text = (f"{base}보다 {with_josa(quantity, '이/가')} 분명히 낮은 최적화기는 "
             + (f"{_listed(lower)}였고" if lower else "없었고"))
     text += ", 분명히 높은 것은 " + (_listed(higher) if higher else "없었")
     if not undecided:
-        return text + ("입니다" if higher else "습니다")
+        return text + ("입니다" if higher else "습니다") + skipped
     text += "이며," if higher else "으며,"
     return (text + f" 나머지 {_listed(undecided)}는 {base}{josa(base, '과/와')}의 차이가 "
-            "오차 범위 안이라 가릴 수 없습니다")
+            "오차 범위 안이라 가릴 수 없습니다" + skipped)
 
 
 def lowest(values: Mapping[str, Sequence[float]], digits: int = 2) -> str:

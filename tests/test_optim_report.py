@@ -120,7 +120,14 @@ def test_differences_survive_identical_runs_and_too_few_seeds():
     text = orep.clear_pairs({("A", "B"): None, ("A", "C"): diff(0.1, 0.5)})
     assert text == "1쌍 모두 차이가 오차 범위 안이라, 어느 쌍도 가릴 수 없습니다(끝까지 학습한 시드가 모자란 1쌍은 비교하지 않았습니다)"
     assert orep.clear_pairs({("A", "B"): None}) == "1쌍 모두 끝까지 학습한 시드가 모자라 비교하지 않았습니다"
-    assert orep.versus_baseline({"Adam": None}, "SGD").startswith("1개(Adam) 모두 SGD와의 차이가")
+    assert orep.versus_baseline({"Adam": None}, "SGD") == "1개(Adam) 모두 끝까지 학습한 시드가 모자라 SGD와 비교하지 않았습니다"
+    assert orep.versus_baseline({"Adam": None, "Lion": diff(0.1, 0.5)}, "SGD") == (
+        "1개(Lion) 모두 SGD와의 차이가 오차 범위 안이라, SGD보다 오차율이 분명히 낮거나 높은 최적화기는 없었습니다"
+        "(끝까지 학습한 시드가 모자란 1개(Adam)는 비교하지 않았습니다)")
+    assert orep.versus_baseline({"Adam": None, "Lion": diff(-1, 0.5)}, "SGD").endswith(
+        "분명히 높은 것은 없었습니다(끝까지 학습한 시드가 모자란 1개(Adam)는 비교하지 않았습니다)")
+    with pytest.raises(ValueError, match="no differences"):
+        orep.versus_baseline({}, "SGD")
 
 
 def test_cifar_sizes_sentence_with_and_without_data():
