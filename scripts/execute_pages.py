@@ -31,8 +31,8 @@ from sync_notebooks import notebook_pages  # noqa: E402
 
 # Slowest pages first, so the pool does not end with one long page running alone
 # (quick-profile times in the README's table; unknown pages go last).
-EXPECTED_SECONDS = {"optimizers": 130, "initialization": 70, "training_dynamics": 34, "gaussian_paths": 32,
-                    "loss_landscape": 20, "advanced": 16, "applied": 13, "basic": 9, "pipeline": 12, "intro": 5}
+EXPECTED_SECONDS = {"optimizers": 132, "initialization": 117, "training_dynamics": 117, "loss_landscape": 88,
+                    "gaussian_paths": 86, "advanced": 40, "applied": 24, "basic": 11, "pipeline": 10, "intro": 4}
 
 
 def read_as_myst_nb(md_path: Path) -> nbformat.NotebookNode:

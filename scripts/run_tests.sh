@@ -33,7 +33,7 @@ trap 'kill -- "-$seeds_pid" 2>/dev/null || kill "$seeds_pid" 2>/dev/null || true
 
 bash "$ROOT/scripts/build_pdf.sh"   # the printed book from the same build (tests/test_pdf.py)
 status=0
-.venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" tests \
+.venv/bin/python -m pytest -p no:cacheprovider --durations=20 "${parallel[@]}" tests \
   --deselect tests/test_other_seeds.py::test_every_page_holds_its_claims_with_other_seeds "$@" || status=$?
 
 seeds_status=0
