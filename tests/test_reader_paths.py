@@ -4,9 +4,7 @@ static form instead of an object repr (ipywidgets 7 on Colab, 8 elsewhere)."""
 from __future__ import annotations
 
 import ast
-import functools
 import os
-import importlib.metadata
 import re
 import subprocess
 import sys
@@ -19,6 +17,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from dldna_helpers import widgets
+from dldna_helpers.keys import _distributions_of_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -59,13 +58,8 @@ def _third_party_imports() -> dict[str, set[str]]:
             if m not in sys.stdlib_module_names and m != PACKAGE and m not in KERNEL_MODULES}
 
 
-@functools.lru_cache(maxsize=None)
-def _module_distributions() -> dict[str, list[str]]:
-    return importlib.metadata.packages_distributions()   # a scan of every installed distribution: once
-
-
 def _distribution(module: str) -> str:
-    dists = _module_distributions().get(module)
+    dists = _distributions_of_modules().get(module)   # the package's one cached scan
     assert dists, f"{module!r} is imported but no installed distribution provides it"
     return _name(dists[0])
 
