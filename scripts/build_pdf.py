@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,6 +44,45 @@ MIN_SCALE = 0.7            # … but at no less than this fraction of the size t
 A4_TEXT_WIDTH_MM = 210 - 19 - 19   # book.css: @page margin
 PX_PER_MM = 96 / 25.4
 SOURCE_NAME = "pdf-book.html"      # the one-page build, copied beside its _static/ and _images/
+# Chromium hands the printed PDF over through a temporary file; when it cannot write that file the
+# print fails only as "Page.pdf: Protocol error (IO.read): Read failed" (clean-clone CI of
+# 2026-12-07, stop 33; reproduced here with an unwritable TMPDIR). Its temporary files therefore
+# go to a folder of the build, on the checkout's disk, whose free space is checked first.
+MIN_FREE_MB = 200          # the book's PDF is about 17 MB; Chromium's own files a few MB
+PRINT_ATTEMPTS = 2         # a failed print is tried once more before the build stops
+
+
+def free_mb(folder: Path) -> int:
+    """Free megabytes on the file system that holds ``folder``."""
+    return shutil.disk_usage(folder).free // 1_000_000
+
+
+def browser_tmp(tmp: Path) -> Path:
+    """``tmp`` made empty for Chromium's temporary files, after checking that its disk has room."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    if free_mb(tmp) < MIN_FREE_MB:
+        raise OSError(f"[pdf] only {free_mb(tmp)} MB free on the disk of {tmp}: Chromium writes the PDF "
+                      f"there before it is read (at least {MIN_FREE_MB} MB needed). Free some space and "
+                      f"run scripts/build_pdf.sh again.")
+    return tmp
+
+
+def print_pdf(page, options: dict, tmp: Path, attempts: int = PRINT_ATTEMPTS) -> None:
+    """``page.pdf(**options)``, tried ``attempts`` times; the last failure names the free space of
+    Chromium's temporary folder and of the PDF's folder (a full disk fails only as "Read failed")."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            page.pdf(**options)
+            return
+        except PlaywrightError as err:
+            where = {str(tmp): free_mb(tmp), str(Path(options["path"]).parent): free_mb(Path(options["path"]).parent)}
+            space = ", ".join(f"{folder}: {mb} MB free" for folder, mb in where.items())
+            print(f"[pdf] print attempt {attempt} of {attempts} failed: {err} ({space})", file=sys.stderr, flush=True)
+            if attempt == attempts:
+                raise RuntimeError(f"Chromium could not print the book ({space}): {err}") from err
 
 
 def book_config(book: Path = ROOT) -> dict:
@@ -124,8 +164,10 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
     config = book_config(book)
     width = round(A4_TEXT_WIDTH_MM * PX_PER_MM)
     timings = {}
+    tmp = browser_tmp(report_path.parent / "tmp")
     with serve_folder(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True,
+                                     env={**os.environ, "TMPDIR": str(tmp)})
         try:
             context = browser.new_context(viewport={"width": width, "height": 1000}, locale="ko-KR",
                                           service_workers="block")
@@ -166,7 +208,7 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
             pages: dict[str, int] = {}
             for attempt in range(1, 4):
                 start = time.perf_counter()
-                page.pdf(**pdf_options)
+                print_pdf(page, pdf_options, tmp)
                 timings[f"print_{attempt}_s"] = round(time.perf_counter() - start, 1)
                 found = named_destinations(out)
                 if found and all(found.get(k) == v for k, v in pages.items()) and pages:
@@ -178,6 +220,7 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
                           print_width_px=width, print_dpi=PRINT_DPI, prints=attempt)
         finally:
             browser.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return report

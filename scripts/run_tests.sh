@@ -31,6 +31,9 @@ seeds_pid=$!
 # stopped early: leave no pages running (the group, or the child before it made its group)
 trap 'kill -- "-$seeds_pid" 2>/dev/null || kill "$seeds_pid" 2>/dev/null || true' EXIT
 
+# Free space where the build writes: CI once stopped at Chromium's bare "Read failed", which is what
+# an unwritable temporary folder gives (scripts/build_pdf.py)
+df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true
 bash "$ROOT/scripts/build_pdf.sh"   # the printed book from the same build (tests/test_pdf.py)
 status=0
 .venv/bin/python -m pytest -p no:cacheprovider --durations=20 "${parallel[@]}" tests \
@@ -40,6 +43,7 @@ seeds_status=0
 wait "$seeds_pid" || seeds_status=$?
 trap - EXIT
 grep -v "IPKernelApp\] WARNING" "$seeds_log" || true
+df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true
 if [ "$seeds_status" -ne 0 ]; then
   echo "[seeds] FAILED: a page's claims do not hold with other seeds, or a comparison reversed (above)" >&2
   [ "$status" -ne 0 ] || status=$seeds_status
