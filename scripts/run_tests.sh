@@ -2,8 +2,9 @@
 # The whole test suite: build the book with -W (a broken page fails), then pytest:
 # unit, reference-parity and bad-input tests, the notebook regression check (the outputs
 # stored in every committed notebook against the build's fresh execution of its page:
-# tests/test_notebook_outputs.py), and browser checks of the built site; beside them, the
-# other-seeds check (every page again with other seeds: scripts/check_other_seeds.py).
+# tests/test_notebook_outputs.py), and browser checks of the built site; beside them, the PDF
+# and its tests, and the other-seeds check (every page again with other seeds:
+# scripts/check_other_seeds.py; DLDNA_OTHER_SEEDS=none skips it, as .ci/run does).
 set -euo pipefail
 # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning made
 # torch 5-10x slower (measured in bench/bench_landscape.py). Must be set before torch loads.
