@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,8 +47,9 @@ PX_PER_MM = 96 / 25.4
 SOURCE_NAME = "pdf-book.html"      # the one-page build, copied beside its _static/ and _images/
 # Chromium hands the printed PDF over through a temporary file; when it cannot write that file the
 # print fails only as "Page.pdf: Protocol error (IO.read): Read failed" (clean-clone CI of
-# 2026-12-07, stop 33; reproduced here with an unwritable TMPDIR). Its temporary files therefore
-# go to a folder of the build, on the checkout's disk, whose free space is checked first.
+# 2026-12-07, stop 33; reproduced here with an unwritable TMPDIR). Chromium and Playwright's driver
+# (which makes the browser profile) therefore get TMPDIR set to a new folder beside the report, on
+# the checkout's disk, whose free space is checked first; it is removed after printing.
 MIN_FREE_MB = 200          # the book's PDF is about 17 MB; Chromium's own files a few MB
 PRINT_ATTEMPTS = 2         # a failed print is tried once more before the build stops
 
@@ -57,15 +59,15 @@ def free_mb(folder: Path) -> int:
     return shutil.disk_usage(folder).free // 1_000_000
 
 
-def browser_tmp(tmp: Path) -> Path:
-    """``tmp`` made empty for Chromium's temporary files, after checking that its disk has room."""
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True, exist_ok=True)
-    if free_mb(tmp) < MIN_FREE_MB:
-        raise OSError(f"[pdf] only {free_mb(tmp)} MB free on the disk of {tmp}: Chromium writes the PDF "
+def browser_tmp(parent: Path) -> Path:
+    """A new folder in ``parent`` for the browser's temporary files, after checking that its disk
+    has room (a name of its own: nothing already in ``parent`` is touched)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    if free_mb(parent) < MIN_FREE_MB:
+        raise OSError(f"[pdf] only {free_mb(parent)} MB free on the disk of {parent}: Chromium writes the PDF "
                       f"there before it is read (at least {MIN_FREE_MB} MB needed). Free some space and "
                       f"run scripts/build_pdf.sh again.")
-    return tmp
+    return Path(tempfile.mkdtemp(prefix="chromium-tmp-", dir=parent))
 
 
 def print_pdf(page, options: dict, tmp: Path, attempts: int = PRINT_ATTEMPTS) -> None:
@@ -164,65 +166,79 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
     config = book_config(book)
     width = round(A4_TEXT_WIDTH_MM * PX_PER_MM)
     timings = {}
-    tmp = browser_tmp(report_path.parent / "tmp")
-    with serve_folder(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True,
-                                     env={**os.environ, "TMPDIR": str(tmp)})
-        try:
-            context = browser.new_context(viewport={"width": width, "height": 1000}, locale="ko-KR",
-                                          service_workers="block")
-            blocked: list[str] = []
-
-            def only_local(route) -> None:
-                url = route.request.url
-                if url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in LOCAL_HOSTS:
-                    route.continue_()
-                else:
-                    blocked.append(url)
-                    route.abort()
-
-            context.route("**/*", only_local)
-            context.set_default_timeout(180_000)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.emulate_media(media="print", color_scheme="light")
-            start = time.perf_counter()
-            page.goto(f"{base}/{source.name}", wait_until="load")
-            page.evaluate("""async () => {
-                if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-                if (document.fonts) await document.fonts.ready;
-            }""")
-            timings["load_and_typeset_s"] = round(time.perf_counter() - start, 1)
-            report = page.evaluate("config => window.dldnaPrepareBook(config)", config)
-            page.evaluate("""async () => {
-                const imgs = Array.from(document.images);
-                await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; })));
-                if (document.fonts) await document.fonts.ready;
-            }""")
-            fit = page.evaluate(f"() => window.dldnaFitBook({PRINT_DPI}, {MIN_SCALE})")
-            report.update(images=fit["images"], shrunk=fit["shrunk"], overflow=fit["overflow"])
-            out.parent.mkdir(parents=True, exist_ok=True)
-            pdf_options = dict(path=str(out), prefer_css_page_size=True, print_background=True,
-                               outline=True, tagged=True)
-            pages: dict[str, int] = {}
-            for attempt in range(1, 4):
-                start = time.perf_counter()
-                print_pdf(page, pdf_options, tmp)
-                timings[f"print_{attempt}_s"] = round(time.perf_counter() - start, 1)
-                found = named_destinations(out)
-                if found and all(found.get(k) == v for k, v in pages.items()) and pages:
-                    break
-                pages = found
-                missing = page.evaluate("pages => window.dldnaSetPages(pages)", pages)
-                report["unresolved_page_refs"] = missing
-            report.update(solutions_title=config["solutionsTitle"], blocked_requests=blocked, js_errors=errors, timings=timings, pdf=str(out),
-                          print_width_px=width, print_dpi=PRINT_DPI, prints=attempt)
-        finally:
-            browser.close()
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = browser_tmp(report_path.parent)
+    outer_tmpdir = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp)   # read by the driver that sync_playwright() starts, and by Chromium
+    try:
+        with serve_folder(site) as base, sync_playwright() as pw:
+            report = _print(pw, base, source, config, out, width, tmp, timings)
+    finally:
+        if outer_tmpdir is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = outer_tmpdir
+        shutil.rmtree(tmp, ignore_errors=True)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return report
+
+
+def _print(pw, base: str, source: Path, config: dict, out: Path, width: int, tmp: Path, timings: dict) -> dict:
+    """Open the one-page book in Chromium, prepare it (book.js) and print it until its page numbers settle."""
+    browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True,
+                                 env={**os.environ, "TMPDIR": str(tmp)})
+    try:
+        context = browser.new_context(viewport={"width": width, "height": 1000}, locale="ko-KR",
+                                      service_workers="block")
+        blocked: list[str] = []
+
+        def only_local(route) -> None:
+            url = route.request.url
+            if url.startswith(("data:", "blob:", "about:")) or urlsplit(url).hostname in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                blocked.append(url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        context.set_default_timeout(180_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.emulate_media(media="print", color_scheme="light")
+        start = time.perf_counter()
+        page.goto(f"{base}/{source.name}", wait_until="load")
+        page.evaluate("""async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+            if (document.fonts) await document.fonts.ready;
+        }""")
+        timings["load_and_typeset_s"] = round(time.perf_counter() - start, 1)
+        report = page.evaluate("config => window.dldnaPrepareBook(config)", config)
+        page.evaluate("""async () => {
+            const imgs = Array.from(document.images);
+            await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; })));
+            if (document.fonts) await document.fonts.ready;
+        }""")
+        fit = page.evaluate(f"() => window.dldnaFitBook({PRINT_DPI}, {MIN_SCALE})")
+        report.update(images=fit["images"], shrunk=fit["shrunk"], overflow=fit["overflow"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pdf_options = dict(path=str(out), prefer_css_page_size=True, print_background=True,
+                           outline=True, tagged=True)
+        pages: dict[str, int] = {}
+        for attempt in range(1, 4):
+            start = time.perf_counter()
+            print_pdf(page, pdf_options, tmp)
+            timings[f"print_{attempt}_s"] = round(time.perf_counter() - start, 1)
+            found = named_destinations(out)
+            if found and all(found.get(k) == v for k, v in pages.items()) and pages:
+                break
+            pages = found
+            missing = page.evaluate("pages => window.dldnaSetPages(pages)", pages)
+            report["unresolved_page_refs"] = missing
+        report.update(solutions_title=config["solutionsTitle"], blocked_requests=blocked, js_errors=errors, timings=timings, pdf=str(out),
+                      print_width_px=width, print_dpi=PRINT_DPI, prints=attempt)
+    finally:
+        browser.close()
     return report
 
 

@@ -15,7 +15,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/build_book.sh"
 cd "$ROOT"
 # One worker per core; --dist loadfile keeps each test module (and its module-scoped browser
-# or environment fixture) on one worker. DLDNA_JOBS=1 runs everything in this process, in order.
+# or environment fixture) on one worker. DLDNA_JOBS=1 runs the main pytest in one process, in order
+# (the PDF and the clean-environment tests still run beside it). Arguments go to the main pytest only.
 jobs="${DLDNA_JOBS:-$(nproc)}"
 parallel=()
 [ "$jobs" -gt 1 ] && parallel=(-n "$jobs" --dist loadfile)
@@ -25,13 +26,16 @@ parallel=()
 # printed at the end, and a page whose claims do not hold with other seeds fails the run there.
 # DLDNA_OTHER_SEEDS names the seed set (default 1; "none" skips the check). It doubles the work:
 # every page executes once more (about 680 CPU-seconds of the 2,140 a clean-clone run took on
-# 2026-12-07), so .ci/run skips it and .github/workflows/other-seeds.yml runs sets 1 and 2 nightly.
+# 2026-12-07), so .ci/run skips it and .github/workflows/other-seeds.yml runs sets 1 and 2 (on pull
+# requests that touch pages or package, and nightly).
 seeds_set="${DLDNA_OTHER_SEEDS:-1}"
 seeds_log="$ROOT/_build/other_seeds.log"
 pdf_log="$ROOT/_build/pdf.log"
 groups=()
 # stopped early: leave no pages or browsers running (each group, or its child before it made one)
 trap 'for g in "${groups[@]}"; do kill -- "-$g" 2>/dev/null || kill "$g" 2>/dev/null || true; done' EXIT
+# Ctrl-C stops the run at once: the jobs beside pytest are in sessions of their own and never see it
+trap 'exit 130' INT TERM
 if [ "$seeds_set" != "none" ]; then
   cache="$(.venv/bin/python -c 'from dldna_helpers.env import cache_root; print(cache_root()[0])')"
   setsid -w .venv/bin/python scripts/check_other_seeds.py --set "$seeds_set" --jobs "$jobs" --cache "$cache" \
@@ -45,17 +49,16 @@ fi
 df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true
 # The printed book from the same build, then its tests (tests/test_pdf.py), beside the other tests:
 # printing keeps one core busy for a minute or more, and pytest's workers fill the other.
-# Exit status 5 is pytest's "no test selected" (e.g. a -k that names no PDF test).
-setsid -w bash -c 'bash scripts/build_pdf.sh && { .venv/bin/python -m pytest -p no:cacheprovider -q tests/test_pdf.py "$@" || [ $? -eq 5 ]; }' \
-  pdf "$@" > "$pdf_log" 2>&1 &
+setsid -w bash -c 'bash scripts/build_pdf.sh && .venv/bin/python -m pytest -p no:cacheprovider -q tests/test_pdf.py' \
+  > "$pdf_log" 2>&1 &
 pdf_pid=$!
 groups+=("$pdf_pid")
 # Every notebook alone in a Colab-like environment (tests/test_clean_install.py: a pip set-up, then two
 # notebooks at a time) runs beside them too. As one module of the main run it held one of pytest's
 # two workers for about 150 s, and the run ended with one core idle for a minute or more (vmstat).
 clean_log="$ROOT/_build/clean_install.log"
-setsid -w bash -c '.venv/bin/python -m pytest -p no:cacheprovider -q --durations=5 tests/test_clean_install.py "$@" || [ $? -eq 5 ]' \
-  clean "$@" > "$clean_log" 2>&1 &
+setsid -w .venv/bin/python -m pytest -p no:cacheprovider -q --durations=5 tests/test_clean_install.py \
+  > "$clean_log" 2>&1 &
 clean_pid=$!
 groups+=("$clean_pid")
 

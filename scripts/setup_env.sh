@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install what is missing. Quick when nothing changed: the hash of the
 # requirement and constraint files is remembered in .venv/.installed and pip runs only when it differs.
-# Sourced by build_book.sh and run_tests.sh; safe to run on its own.
+# Run (not sourced: it sets an EXIT trap) by build_book.sh; safe to run on its own.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -77,8 +77,11 @@ def test_a_gate_that_skips_the_check_leaves_it_to_the_workflow():
 
     gate = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     run_tests = (ROOT / "scripts" / "run_tests.sh").read_text(encoding="utf-8")
-    assert "check_other_seeds.py" in run_tests and "DLDNA_OTHER_SEEDS" in run_tests
-    if not re.search(r"^export DLDNA_OTHER_SEEDS=none$", gate, re.M):
+    # the test command runs the check unless told "none" (set 1 by default)
+    assert 'seeds_set="${DLDNA_OTHER_SEEDS:-1}"' in run_tests and 'if [ "$seeds_set" != "none" ]' in run_tests
+    assert "scripts/check_other_seeds.py --set \"$seeds_set\"" in run_tests
+    if not re.search(r"""DLDNA_OTHER_SEEDS=["']?none""", gate):
+        assert "DLDNA_OTHER_SEEDS" not in gate, "the gate sets DLDNA_OTHER_SEEDS in a way this test cannot read"
         return   # the gate runs the check itself
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "other-seeds.yml").read_text(encoding="utf-8"))
     triggers = workflow.get("on", workflow.get(True))   # YAML 1.1 reads a bare `on` as True

@@ -7,6 +7,7 @@ These tests need no browser and no build.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -48,14 +49,34 @@ def test_a_print_that_keeps_failing_names_the_free_space(tmp_path):
     assert "MB free" in message and str(tmp_path) in message and "Read failed" in message
 
 
-def test_chromium_gets_an_empty_folder_of_the_build(tmp_path):
-    tmp = tmp_path / "pdf" / "tmp"
-    tmp.mkdir(parents=True)
-    (tmp / "left-over").write_text("from an interrupted print")
-    assert build_pdf.browser_tmp(tmp) == tmp and list(tmp.iterdir()) == []
+def test_chromium_gets_a_new_folder_beside_the_report_and_nothing_else_is_touched(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp" / "mine").write_text("a folder the script does not own")
+    folder = build_pdf.browser_tmp(tmp_path)
+    assert folder.parent == tmp_path and folder.name.startswith("chromium-tmp-") and list(folder.iterdir()) == []
+    assert (tmp_path / "tmp" / "mine").exists()
 
 
 def test_a_full_disk_is_named_before_printing(tmp_path, monkeypatch):
     monkeypatch.setattr(build_pdf, "free_mb", lambda folder: 12)
-    with pytest.raises(OSError, match=r"only 12 MB free on the disk of .*tmp.*at least 200 MB"):
-        build_pdf.browser_tmp(tmp_path / "tmp")
+    with pytest.raises(OSError, match=r"only 12 MB free on the disk of .*at least 200 MB"):
+        build_pdf.browser_tmp(tmp_path / "pdf")
+
+
+def test_the_driver_and_browser_get_the_folder_and_it_is_removed_even_when_printing_fails(tmp_path, monkeypatch):
+    site, report = tmp_path / "site", tmp_path / "pdf" / "report.json"
+    site.mkdir()
+    seen = {}
+
+    def failing_print(pw, base, source, config, out, width, tmp, timings):
+        seen.update(tmpdir=os.environ.get("TMPDIR"), tmp=tmp, exists=tmp.is_dir())
+        raise RuntimeError("Chromium could not print the book")
+
+    monkeypatch.setattr(build_pdf, "prepare_source", lambda site: site / "pdf-book.html")
+    monkeypatch.setattr(build_pdf, "book_config", lambda book: {})
+    monkeypatch.setattr(build_pdf, "_print", failing_print)
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    with pytest.raises(RuntimeError, match="could not print"):
+        build_pdf.print_book(site, tmp_path / "book.pdf", report)
+    assert seen["exists"] and seen["tmpdir"] == str(seen["tmp"]) and seen["tmp"].parent == report.parent
+    assert not seen["tmp"].exists() and os.environ["TMPDIR"] == "/tmp"
