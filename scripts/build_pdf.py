@@ -63,8 +63,9 @@ def browser_tmp(parent: Path) -> Path:
     """A new folder in ``parent`` for the browser's temporary files, after checking that its disk
     has room (a name of its own: nothing already in ``parent`` is touched)."""
     parent.mkdir(parents=True, exist_ok=True)
-    if free_mb(parent) < MIN_FREE_MB:
-        raise OSError(f"[pdf] only {free_mb(parent)} MB free on the disk of {parent}: Chromium writes the PDF "
+    free = free_mb(parent)
+    if free < MIN_FREE_MB:
+        raise OSError(f"[pdf] only {free} MB free on the disk of {parent}: Chromium writes the PDF "
                       f"there before it is read (at least {MIN_FREE_MB} MB needed). Free some space and "
                       f"run scripts/build_pdf.sh again.")
     return Path(tempfile.mkdtemp(prefix="chromium-tmp-", dir=parent))
@@ -80,8 +81,7 @@ def print_pdf(page, options: dict, tmp: Path, attempts: int = PRINT_ATTEMPTS) ->
             page.pdf(**options)
             return
         except PlaywrightError as err:
-            where = {str(tmp): free_mb(tmp), str(Path(options["path"]).parent): free_mb(Path(options["path"]).parent)}
-            space = ", ".join(f"{folder}: {mb} MB free" for folder, mb in where.items())
+            space = ", ".join(f"{folder}: {free_mb(folder)} MB free" for folder in (tmp, Path(options["path"]).parent))
             print(f"[pdf] print attempt {attempt} of {attempts} failed: {err} ({space})", file=sys.stderr, flush=True)
             if attempt == attempts:
                 raise RuntimeError(f"Chromium could not print the book ({space}): {err}") from err
@@ -185,8 +185,7 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
 
 def _print(pw, base: str, source: Path, config: dict, out: Path, width: int, tmp: Path, timings: dict) -> dict:
     """Open the one-page book in Chromium, prepare it (book.js) and print it until its page numbers settle."""
-    browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True,
-                                 env={**os.environ, "TMPDIR": str(tmp)})
+    browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)  # TMPDIR: print_book
     try:
         context = browser.new_context(viewport={"width": width, "height": 1000}, locale="ko-KR",
                                       service_workers="block")

@@ -31,67 +31,62 @@ parallel=()
 seeds_set="${DLDNA_OTHER_SEEDS:-1}"
 seeds_log="$ROOT/_build/other_seeds.log"
 pdf_log="$ROOT/_build/pdf.log"
+clean_log="$ROOT/_build/clean_install.log"
 groups=()
 # stopped early: leave no pages or browsers running (each group, or its child before it made one)
 trap 'for g in "${groups[@]}"; do kill -- "-$g" 2>/dev/null || kill "$g" 2>/dev/null || true; done' EXIT
 # Ctrl-C stops the run at once: the jobs beside pytest are in sessions of their own and never see it
 trap 'exit 130' INT TERM
-if [ "$seeds_set" != "none" ]; then
-  cache="$(.venv/bin/python -c 'from dldna_helpers.env import cache_root; print(cache_root()[0])')"
-  setsid -w .venv/bin/python scripts/check_other_seeds.py --set "$seeds_set" --jobs "$jobs" --cache "$cache" \
-    > "$seeds_log" 2>&1 &
-  seeds_pid=$!
-  groups+=("$seeds_pid")
-fi
 
+# beside LOG COMMAND...: run COMMAND in its own process group, output to LOG; its pid in $last_pid
+beside() {
+  local log=$1; shift
+  setsid -w "$@" > "$log" 2>&1 &
+  last_pid=$!
+  groups+=("$last_pid")
+}
+# finish PID LOG LABEL WHAT: wait for a job started by `beside`, print its log, fail the run if it failed
+finish() {
+  local rc=0
+  wait "$1" || rc=$?
+  grep -v "IPKernelApp\] WARNING" "$2" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "[$3] FAILED: $4 (above; log: $2)" >&2
+    [ "$status" -ne 0 ] || status=$rc
+  fi
+}
 # Free space where the build writes: CI once stopped at Chromium's bare "Read failed", which is what
 # an unwritable temporary folder gives (scripts/build_pdf.py)
-df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true
+disk() { df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true; }
+
+if [ "$seeds_set" != "none" ]; then
+  cache="$(.venv/bin/python -c 'from dldna_helpers.env import cache_root; print(cache_root()[0])')"
+  beside "$seeds_log" .venv/bin/python scripts/check_other_seeds.py --set "$seeds_set" --jobs "$jobs" --cache "$cache"
+  seeds_pid=$last_pid
+fi
+disk
 # The printed book from the same build, then its tests (tests/test_pdf.py), beside the other tests:
 # printing keeps one core busy for a minute or more, and pytest's workers fill the other.
-setsid -w bash -c 'bash scripts/build_pdf.sh && .venv/bin/python -m pytest -p no:cacheprovider -q tests/test_pdf.py' \
-  > "$pdf_log" 2>&1 &
-pdf_pid=$!
-groups+=("$pdf_pid")
+beside "$pdf_log" bash -c 'bash scripts/build_pdf.sh && .venv/bin/python -m pytest -p no:cacheprovider -q tests/test_pdf.py'
+pdf_pid=$last_pid
 # Every notebook alone in a Colab-like environment (tests/test_clean_install.py: a pip set-up, then two
 # notebooks at a time) runs beside them too. As one module of the main run it held one of pytest's
 # two workers for about 150 s, and the run ended with one core idle for a minute or more (vmstat).
-clean_log="$ROOT/_build/clean_install.log"
-setsid -w .venv/bin/python -m pytest -p no:cacheprovider -q --durations=5 tests/test_clean_install.py \
-  > "$clean_log" 2>&1 &
-clean_pid=$!
-groups+=("$clean_pid")
+beside "$clean_log" .venv/bin/python -m pytest -p no:cacheprovider -q --durations=5 tests/test_clean_install.py
+clean_pid=$last_pid
 
 status=0
 .venv/bin/python -m pytest -p no:cacheprovider --durations=20 "${parallel[@]}" tests \
   --ignore tests/test_pdf.py --ignore tests/test_clean_install.py \
   --deselect tests/test_other_seeds.py::test_every_page_holds_its_claims_with_other_seeds "$@" || status=$?
 
-clean_status=0
-wait "$clean_pid" || clean_status=$?
-cat "$clean_log"
-if [ "$clean_status" -ne 0 ]; then
-  echo "[clean] FAILED: a notebook alone in the Colab-like environment (above; log: $clean_log)" >&2
-  [ "$status" -ne 0 ] || status=$clean_status
-fi
-pdf_status=0
-wait "$pdf_pid" || pdf_status=$?
-cat "$pdf_log"
-if [ "$pdf_status" -ne 0 ]; then
-  echo "[pdf] FAILED: the printed book or its tests (above; log: $pdf_log)" >&2
-  [ "$status" -ne 0 ] || status=$pdf_status
-fi
+finish "$clean_pid" "$clean_log" clean "a notebook alone in the Colab-like environment"
+finish "$pdf_pid" "$pdf_log" pdf "the printed book or its tests"
 if [ "$seeds_set" != "none" ]; then
-  seeds_status=0
-  wait "$seeds_pid" || seeds_status=$?
-  grep -v "IPKernelApp\] WARNING" "$seeds_log" || true
-  if [ "$seeds_status" -ne 0 ]; then
-    echo "[seeds] FAILED: a page's claims do not hold with other seeds, or a comparison reversed (above)" >&2
-    [ "$status" -ne 0 ] || status=$seeds_status
-  fi
+  finish "$seeds_pid" "$seeds_log" seeds "a page's claims do not hold with other seeds, or a comparison reversed"
 else
   echo "[seeds] other-seeds check skipped (DLDNA_OTHER_SEEDS=none)"
 fi
 trap - EXIT
-df -h "$ROOT" /tmp 2>/dev/null | sed 's/^/[disk] /' || true
+disk
 exit "$status"
