@@ -302,8 +302,13 @@ HUNG = textwrap.dedent("""
         map_runs(task, range(8), jobs=2)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
-    children = [p for p in os.listdir("/proc") if p.isdigit() and
-                open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid())]
+    def parent_of(pid):   # None for a process that ended between listing /proc and reading it
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+
+    children = [p for p in os.listdir("/proc") if p.isdigit() and parent_of(p) == str(os.getpid())]
     print("children", len(children), flush=True)
 """)
 
