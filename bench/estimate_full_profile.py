@@ -499,6 +499,15 @@ def time_pages(pages: list[str]) -> dict[str, float]:
     return times
 
 
+def work_fingerprint(profile: Profile) -> str:
+    """A short hash of what the estimate prices for ``profile``: every page's work list (what,
+    unit, count) and the two GPU models. ``FULL_PROFILE_T4_WORK`` in ``dldna_helpers.env`` keeps the
+    value of the estimate the pages announce; tests/test_gpu_cost.py fails when they part."""
+    work = [(page, [(item.what, item.unit, item.count) for item in items])
+            for page, items in sorted(page_work(profile).items())]
+    return hashlib.sha256(repr((work, T4, T4_PESSIMISTIC)).encode()).hexdigest()[:12]
+
+
 # ------------------------------------------------------------------ the measured page times, stamped
 def _git_commit() -> str | None:
     try:
@@ -624,6 +633,8 @@ def main() -> None:
         f"{u.net.label()}/{u.optimizer}{'/tracked' if u.tracked else ''} {1e3 * costs[u].gpu.seconds[0]:.2f}"
         for u in sorted(full_units, key=repr) if isinstance(u, TrainStep)))
     (nominal, page), (pessimistic, pess_page) = worst
+    print(f"work list fingerprint: {work_fingerprint(full_profile)} (FULL_PROFILE_T4_WORK in dldna_helpers/env.py "
+          "names the estimate the pages announce)")
     print(f"largest page in the full profile on one {T4.name}: {nominal:.1f} min ({page}; pessimistic "
           f"{pessimistic:.1f} min, {pess_page}), budget {BUDGET_MINUTES:.0f} min, ratio {nominal / BUDGET_MINUTES:.2f}")
 

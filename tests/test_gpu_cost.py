@@ -1,6 +1,7 @@
 """The GPU cost model behind bench/estimate_full_profile.py: counts checked against hand arithmetic."""
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,18 @@ def test_the_estimate_counts_every_profile_dependent_run():
     schedules = [i for i in work["book/training_dynamics"] if i.what.startswith("MLP: clipping")
                  and isinstance(i.unit, estimate.TrainStep)]
     assert len(schedules) == 3 * min(3, len(full.dynamics_seeds)) + 6 * len(full.dynamics_seeds)
+
+
+def test_the_announced_estimate_priced_the_current_work_lists():
+    """The minutes a full-profile page announces (FULL_PROFILE_T4_MINUTES) came from an estimate of
+    exactly this work: a change of the full profile, of a work list or of the GPU model without a
+    new estimate fails here (5.1 once announced 12 minutes after its deep experiment had grown to 17)."""
+    from dldna_helpers.env import FULL_PROFILE_T4_WORK
+
+    now = estimate.work_fingerprint(PROFILES["full"])
+    assert now == FULL_PROFILE_T4_WORK, (
+        f"the work the full-profile estimate prices changed (fingerprint {now}, the announced minutes "
+        f"are for {FULL_PROFILE_T4_WORK}): run `.venv/bin/python bench/estimate_full_profile.py --pages`, "
+        "then copy its minutes and fingerprint into FULL_PROFILE_T4_MINUTES/FULL_PROFILE_T4_WORK "
+        "(dldna_helpers/env.py) and README's table")
+    assert estimate.work_fingerprint(replace(PROFILES["full"], cifar_epochs=PROFILES["full"].cifar_epochs + 1)) != now
