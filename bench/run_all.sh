@@ -9,7 +9,8 @@ mkdir -p bench/results
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"
 # The GPU-time estimate of the full profile comes last (about 5 minutes; it re-measures the quick
 # page times it checks its work lists against when its stamped page_times.json is stale).
-# bench_parallel.py builds the book four times (serial and parallel, empty caches): ~20 minutes.
+# bench_parallel.py builds the book twice (serial and parallel, empty caches) and runs the other-seeds
+# check after each build: ~20 minutes.
 for script in bench/bench_*.py bench/estimate_full_profile.py; do
   name="$(basename "$script" .py)"
   echo "== $name"

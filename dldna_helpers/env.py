@@ -226,7 +226,7 @@ def check_profile(profile: Profile) -> Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        # the whole test split (evaluation is cheap) and three seeds wherever a page compares
+        # the whole test split (evaluation is cheap) and three or five seeds wherever a page compares
         # methods: differences are judged against the seed-to-seed spread, not one draw
         fmnist_train=6000, fmnist_test=None, batch_size=128,
         pipeline_epochs=3, pipeline_seeds=(0, 1, 2), init_epochs=4, init_seeds=(0, 1, 2), init_depth=12,

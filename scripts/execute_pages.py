@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from sync_notebooks import notebook_pages  # noqa: E402
 
 # Slowest pages first, so the pool does not end with one long page running alone
-# (quick-profile times in the README's table; unknown pages go last).
+# (quick-profile times of one build; only their order matters; unknown pages go last).
 EXPECTED_SECONDS = {"optimizers": 132, "initialization": 117, "training_dynamics": 117, "loss_landscape": 88,
                     "gaussian_paths": 86, "advanced": 40, "applied": 24, "basic": 11, "pipeline": 10, "intro": 4}
 

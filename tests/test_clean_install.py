@@ -15,7 +15,7 @@ empty cache. Needs the package registry (as CI has); takes a few minutes.
 
 The notebooks run there in the `full` profile, the one a Colab GPU runtime picks, with tiny
 sizes ($DLDNA_PROFILE_SIZES): several seeds (mean ± std tables), the whole-data branches, the
-default-size CIFAR models and all the optimizers a page uses in `full`. So one execution checks
+CIFAR models (narrowed and shallower) and all the optimizers a page uses in `full`. So one execution checks
 both that a notebook runs alone in a reader's environment and that no cell breaks only in
 `full` (instead of on a reader's GPU). The quick profile, with its real sizes, is executed by
 the book build and, with other seeds, by tests/test_other_seeds.py.
