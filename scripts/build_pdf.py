@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 import yaml
@@ -167,16 +168,11 @@ def print_book(site: Path, out: Path, report_path: Path, book: Path = ROOT) -> d
     width = round(A4_TEXT_WIDTH_MM * PX_PER_MM)
     timings = {}
     tmp = browser_tmp(report_path.parent)
-    outer_tmpdir = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(tmp)   # read by the driver that sync_playwright() starts, and by Chromium
     try:
-        with serve_folder(site) as base, sync_playwright() as pw:
+        # TMPDIR is read by the driver that sync_playwright() starts, and by Chromium; restored after
+        with patch.dict(os.environ, TMPDIR=str(tmp)), serve_folder(site) as base, sync_playwright() as pw:
             report = _print(pw, base, source, config, out, width, tmp, timings)
     finally:
-        if outer_tmpdir is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = outer_tmpdir
         shutil.rmtree(tmp, ignore_errors=True)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -8,7 +8,7 @@ the build's run cache, so a run that no seed changes is computed once.
 
 `scripts/run_tests.sh` (the README's test command) runs the same check as a script beside the PDF and
 pytest, and deselects the slow test here; run alone, pytest runs it. The every-commit gate (`.ci/run`)
-skips it (`DLDNA_OTHER_SEEDS=none`) to stay within 15 minutes on 2 cores, and
+skips it (`DLDNA_OTHER_SEEDS=none`) to keep its 15-minute budget on 2 cores, and
 `.github/workflows/other-seeds.yml` runs seed sets 1 and 2 instead: on pull requests that touch the
 pages or the package, and nightly. The workflow test below keeps that promise checked."""
 from __future__ import annotations
